@@ -1,0 +1,45 @@
+// The engine's counters as the binding reports them (native/src/engine/
+// engine_stats.cc), parsed once at the boundary. Counters are bigint: they
+// can pass 2^53 on a long-running capture.
+import { z } from 'zod';
+
+const counters = z.record(z.string(), z.bigint());
+
+export const EngineStatsSchema = z.object({
+  packets: z.bigint(),
+  bytes: z.bigint(),
+  flowPackets: z.bigint(),
+  malformedTotal: z.bigint(),
+  protocols: counters,
+  malformed: counters,
+  fragments: z.object({ unmatched: z.bigint(), evicted: z.bigint() }),
+  flows: z.object({ created: z.bigint(), exported: z.bigint(), evicted: z.bigint(), active: z.bigint(), capacity: z.bigint() }),
+  ring: z.object({ drops: z.bigint(), dispatchWaits: z.bigint() }),
+  workers: z.record(z.string(), z.object({ packets: z.bigint(), busyNs: z.bigint() })),
+  input: z.object({
+    bytesRead: z.bigint().optional(),
+    fileSize: z.bigint().optional(),
+    unsupportedLinkType: z.bigint(),
+  }),
+  memoryBytes: z.bigint(),
+  wallNs: z.bigint(),
+});
+
+export type EngineStats = z.infer<typeof EngineStatsSchema>;
+
+export const EngineInfoSchema = z.object({
+  workers: z.number().int().positive(),
+  memoryBytes: z.number().nonnegative(),
+  /** How the input ended when it did not end cleanly ('' otherwise). */
+  inputError: z.string(),
+  inputTruncated: z.boolean(),
+});
+
+export type EngineInfo = z.infer<typeof EngineInfoSchema>;
+
+/** The malformed counters that are not zero, largest first. */
+export function nonZeroMalformed(stats: EngineStats): Array<[string, bigint]> {
+  return Object.entries(stats.malformed)
+    .filter(([, v]) => v !== 0n)
+    .sort((a, b) => (b[1] > a[1] ? 1 : b[1] < a[1] ? -1 : 0));
+}

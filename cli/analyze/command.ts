@@ -1,0 +1,119 @@
+// `tapline analyze FILE`: every flow record of a capture file, as JSON lines
+// (stdout) or a top-N table, with a summary on stderr.
+import { once } from 'node:events';
+
+import { Engine } from '../../agent/engine/engine.js';
+import { parseAnalyzeArgs, type AnalyzeOptions } from './options.js';
+import { ProgressBar } from './progress.js';
+import { startLine, summary, unsupportedLinkTypeLine } from './summary.js';
+import { TopFlows } from './top-flows.js';
+
+export const ANALYZE_USAGE = `usage: tapline analyze FILE [options]
+
+Reads a pcap or pcapng capture (plain or gzip-compressed) and writes one flow
+record per flow: JSON lines (default when stdout is not a terminal) or a table
+of the top flows by bytes. A summary goes to stderr.
+
+options:
+  -w, --workers N          worker threads (default 1)
+  -f, --format jsonl|table output format (default: table on a terminal, else jsonl)
+      --idle-timeout S     end a flow after S seconds without packets (default 15)
+      --active-timeout S   export a long flow every S seconds (default 1800)
+      --max-flows N        flow-table capacity over all workers (default 1048576)
+      --top N              rows of the table format (default 20)
+      --no-progress        no progress bar on a terminal
+  -h, --help               this help
+
+exit status: 0 on success (a file cut short mid-packet is reported with a
+warning after every complete packet), 1 if the file cannot be read or is
+corrupt, 2 for a bad command line.
+`;
+
+/** stdout closed early (| head): stop quietly. */
+class OutputClosed extends Error {}
+
+async function write(chunk: Buffer | string): Promise<void> {
+  if (process.stdout.destroyed) throw new OutputClosed();
+  if (!process.stdout.write(chunk)) {
+    await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+    if (process.stdout.destroyed) throw new OutputClosed();
+  }
+}
+
+export async function runAnalyze(args: string[]): Promise<number> {
+  const opts = parseAnalyzeArgs(args, process.stdout.isTTY === true, process.stderr.isTTY === true);
+  if (opts === 'help') {
+    process.stdout.write(ANALYZE_USAGE);
+    return 0;
+  }
+  return analyze(opts);
+}
+
+async function analyze(opts: AnalyzeOptions): Promise<number> {
+  const engine = await Engine.open({
+    workers: opts.workers,
+    maxFlows: opts.maxFlows,
+    idleTimeoutMs: Math.round(opts.idleTimeout * 1000),
+    activeTimeoutMs: Math.round(opts.activeTimeout * 1000),
+    source: { kind: 'file', path: opts.file },
+  });
+  const stdoutErrors = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') engine.stop();
+  };
+  process.stdout.on('error', stdoutErrors);
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130); // a second ^C: leave now
+    interrupted = true;
+    engine.stop(); // live flows are flushed with reason "shutdown"
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = opts.progress ? new ProgressBar(() => engine.stats()) : null;
+  const t0 = process.hrtime.bigint();
+  try {
+    process.stderr.write(startLine(opts.file, engine.info(), engine.stats()));
+    engine.start();
+    progress?.start();
+    const top = opts.format === 'table' ? new TopFlows(opts.top) : null;
+    try {
+      for await (const batch of engine.batches(top ? 'packed' : 'jsonl')) {
+        if (top) top.add(batch.data);
+        else await write(batch.data);
+      }
+    } catch (err) {
+      if (!(err instanceof OutputClosed)) throw err;
+      return 0;
+    }
+    progress?.stop();
+    if (top) await write(top.render());
+    await engine.close();
+    const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+    return report(engine, wall, interrupted);
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.stdout.off('error', stdoutErrors);
+    await engine.close();
+  }
+}
+
+function report(engine: Engine, wallSeconds: number, interrupted: boolean): number {
+  const stats = engine.stats();
+  const info = engine.info();
+  const err = process.stderr;
+  err.write(summary(stats, wallSeconds));
+  const linkType = unsupportedLinkTypeLine(stats);
+  if (linkType) err.write(`tapline analyze: warning: ${linkType}\n`);
+  if (interrupted) err.write('tapline analyze: interrupted: live flows were exported with end reason "shutdown"\n');
+  if (info.inputTruncated) {
+    err.write(`tapline analyze: warning: ${info.inputError}; every complete packet before it was analyzed\n`);
+    return 0;
+  }
+  if (info.inputError) {
+    err.write(`tapline analyze: corrupt capture: ${info.inputError}; records above cover the packets before it\n`);
+    return 1;
+  }
+  return 0;
+}

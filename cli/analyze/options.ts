@@ -1,0 +1,80 @@
+// `tapline analyze` flags: parsed with node:util, validated with zod so a bad
+// value names its flag.
+import { parseArgs } from 'node:util';
+
+import { z } from 'zod';
+
+import { UsageError } from '../usage-error.js';
+
+export const ANALYZE_FORMATS = ['jsonl', 'table'] as const;
+
+const seconds = (flag: string) =>
+  z.coerce
+    .number({ error: `${flag}: must be a number of seconds` })
+    .positive({ error: `${flag}: must be greater than 0` })
+    .max(7 * 24 * 3600, { error: `${flag}: must be at most a week (604800)` });
+
+const AnalyzeOptionsSchema = z.object({
+  file: z.string().min(1),
+  workers: z.coerce
+    .number({ error: '--workers: must be a whole number' })
+    .int({ error: '--workers: must be a whole number' })
+    .min(1, { error: '--workers: must be at least 1' })
+    .max(64, { error: '--workers: must be at most 64' }),
+  format: z.enum(ANALYZE_FORMATS, { error: `--format: must be one of ${ANALYZE_FORMATS.join(', ')}` }),
+  idleTimeout: seconds('--idle-timeout'),
+  activeTimeout: seconds('--active-timeout'),
+  maxFlows: z.coerce
+    .number({ error: '--max-flows: must be a whole number' })
+    .int({ error: '--max-flows: must be a whole number' })
+    .min(16, { error: '--max-flows: must be at least 16' })
+    .max(2 ** 31, { error: '--max-flows: must be at most 2147483648' }),
+  top: z.coerce
+    .number({ error: '--top: must be a whole number' })
+    .int({ error: '--top: must be a whole number' })
+    .min(1, { error: '--top: must be at least 1' }),
+  progress: z.boolean(),
+});
+
+export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema>;
+
+export function parseAnalyzeArgs(args: string[], stdoutIsTty: boolean, stderrIsTty: boolean): AnalyzeOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        workers: { type: 'string', short: 'w' },
+        format: { type: 'string', short: 'f' },
+        'idle-timeout': { type: 'string' },
+        'active-timeout': { type: 'string' },
+        'max-flows': { type: 'string' },
+        top: { type: 'string' },
+        'no-progress': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return 'help';
+  if (positionals.length !== 1) {
+    throw new UsageError(positionals.length === 0 ? 'a capture FILE is required' : `one FILE at a time (got ${positionals.length})`);
+  }
+  const result = AnalyzeOptionsSchema.safeParse({
+    file: positionals[0],
+    workers: v.workers ?? 1,
+    format: v.format ?? (stdoutIsTty ? 'table' : 'jsonl'),
+    idleTimeout: v['idle-timeout'] ?? 15,
+    activeTimeout: v['active-timeout'] ?? 1800,
+    maxFlows: v['max-flows'] ?? 1 << 20,
+    top: v.top ?? 20,
+    progress: stderrIsTty && !v['no-progress'],
+  });
+  if (!result.success) throw new UsageError(result.error.issues[0]?.message ?? 'invalid options');
+  if (result.data.maxFlows < result.data.workers) throw new UsageError('--max-flows: must be at least the number of workers');
+  return result.data;
+}

@@ -1,0 +1,199 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "common/clock.h"
+#include "engine/replay_feed.h"
+#include "flow/flow_hash.h"
+
+namespace tapline {
+
+namespace {
+constexpr uint32_t kMaxWorkers = 64;
+
+void validate(const EngineConfig& c) {
+  if (c.workers == 0 || c.workers > kMaxWorkers) {
+    throw EngineConfigError("workers: must be between 1 and " + std::to_string(kMaxWorkers) + ", got " +
+                            std::to_string(c.workers));
+  }
+  if (c.max_flows < c.workers || c.max_flows > (1ull << 31)) {
+    throw EngineConfigError("maxFlows: must be between the worker count and 2^31, got " +
+                            std::to_string(c.max_flows));
+  }
+  if (c.timeouts.idle_ns == 0) throw EngineConfigError("idleTimeout: must be greater than zero");
+  if (c.timeouts.active_ns == 0) throw EngineConfigError("activeTimeout: must be greater than zero");
+  if (c.export_ring < 64) throw EngineConfigError("exportRing: must be at least 64 records");
+}
+}  // namespace
+
+Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_(config), source_(source) {
+  validate(config_);
+  if (source_.kind == SourceConfig::Kind::kReplay && source_.loops == 0) {
+    throw EngineConfigError("loops: must be at least 1");
+  }
+  ParserConfig pc;
+  pc.hash_seed = config_.hash_seed;
+  const uint32_t per_worker = static_cast<uint32_t>((config_.max_flows + config_.workers - 1) / config_.workers);
+  for (uint32_t i = 0; i < config_.workers; ++i) {
+    WorkerConfig wc;
+    wc.id = static_cast<uint8_t>(i);
+    wc.flow_capacity = per_worker;
+    wc.timeouts = config_.timeouts;
+    wc.export_ring = config_.export_ring;
+    wc.export_policy = ExportPolicy::kWait;  // files and replay can pause; live sources drop
+    wc.parser = pc;
+    workers_.push_back(std::make_unique<Worker>(wc, stop_, abandon_));
+  }
+  if (source_.kind == SourceConfig::Kind::kFile) {
+    reader_ = CaptureFileReader::open(source_.path);
+    reader_parser_ = std::make_unique<Parser>(pc);
+  } else {
+    load_replay(source_.path, source_.loops);
+  }
+}
+
+Engine::~Engine() {
+  abandon();
+  join();
+}
+
+void Engine::load_replay(const std::string& path, uint32_t loops) {
+  auto reader = CaptureFileReader::open(path);
+  ParserConfig pc;
+  pc.hash_seed = config_.hash_seed;
+  Parser splitter(pc);
+  std::vector<ReplayFeed*> feeds;
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    auto feed = std::make_unique<ReplayFeed>(loops);
+    feeds.push_back(feed.get());
+    feeds_.push_back(std::move(feed));
+  }
+  RawPacket raw;
+  ParsedPacket parsed;
+  uint64_t first = UINT64_MAX, last = 0;
+  while (reader->next(raw)) {
+    // Split as a NIC's symmetric RSS would; packets without a flow go to worker 0.
+    const uint32_t w = splitter.parse(raw, parsed) ? worker_of(parsed.hash, workers()) : 0;
+    feeds[w]->add(raw);
+    first = std::min(first, raw.ts_ns);
+    last = std::max(last, raw.ts_ns);
+  }
+  if (reader->end() == ReadEnd::kCorrupt) throw CaptureFileError(path + ": " + reader->error());
+  const uint64_t span = first == UINT64_MAX ? 0 : last - first + 1000;
+  for (ReplayFeed* f : feeds) f->seal(span);
+  input_end_ns_.store(last + (loops - 1) * span);
+}
+
+void Engine::start() {
+  if (started_) return;
+  started_ = true;
+  start_ns_ = monotonic_ns();
+  if (source_.kind == SourceConfig::Kind::kFile) {
+    for (auto& w : workers_) {
+      threads_.emplace_back([this, worker = w.get()] {
+        worker->run_parsed(input_done_);
+        const bool stopped = stop_.load();
+        worker->finish(stopped ? EndReason::kShutdown : EndReason::kEof, input_end_ns_.load());
+      });
+    }
+    threads_.emplace_back([this] { run_reader(); });
+  } else {
+    for (size_t i = 0; i < workers_.size(); ++i) {
+      threads_.emplace_back([this, worker = workers_[i].get(), feed = feeds_[i].get()] {
+        worker->run_feed(*feed);
+        const bool stopped = stop_.load();
+        worker->finish(stopped ? EndReason::kShutdown : EndReason::kEof, input_end_ns_.load());
+      });
+    }
+  }
+}
+
+void Engine::run_reader() {
+  const uint32_t n = workers();
+  constexpr uint32_t kBurst = FlowTable::kBurst;
+  std::vector<ParsedPacket> pending(static_cast<size_t>(n) * kBurst);
+  std::vector<uint32_t> count(n, 0);
+  auto push = [&](uint32_t w) {
+    uint32_t sent = 0;
+    while (sent < count[w]) {
+      sent += workers_[w]->input().push_bulk(&pending[w * kBurst + sent], count[w] - sent);
+      if (sent < count[w]) {
+        if (stop_.load(std::memory_order_relaxed)) return;
+        dispatch_waits_.add();
+        std::this_thread::yield();
+      }
+    }
+    count[w] = 0;
+  };
+  RawPacket raw;
+  uint64_t last_ts = 0;
+  uint32_t since_progress = 0;
+  while (!stop_.load(std::memory_order_relaxed) && reader_->next(raw)) {
+    last_ts = std::max(last_ts, raw.ts_ns);
+    if (++since_progress == 4096) {  // progress for stats(): the reader alone touches zlib
+      since_progress = 0;
+      input_bytes_read_.store(reader_->bytes_read(), std::memory_order_relaxed);
+    }
+    ParsedPacket parsed;
+    if (!reader_parser_->parse(raw, parsed)) continue;
+    const uint32_t w = worker_of(parsed.hash, n);
+    pending[w * kBurst + count[w]++] = parsed;
+    if (count[w] == kBurst) push(w);
+  }
+  for (uint32_t w = 0; w < n; ++w) push(w);
+  input_bytes_read_.store(reader_->bytes_read(), std::memory_order_relaxed);
+  input_end_ns_.store(last_ts);
+  input_done_.store(true, std::memory_order_release);
+}
+
+void Engine::request_stop() { stop_.store(true); }
+
+void Engine::abandon() {
+  abandon_.store(true);
+  stop_.store(true);
+}
+
+void Engine::join() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+  if (started_ && end_ns_.load() == 0) end_ns_.store(monotonic_ns());
+}
+
+uint32_t Engine::drain(FlowRecord* out, uint32_t max) {
+  uint32_t got = 0;
+  const uint32_t n = workers();
+  for (uint32_t i = 0; i < n && got < max; ++i) {
+    Worker& w = *workers_[(drain_next_ + i) % n];
+    got += w.output().pop_bulk(out + got, max - got);
+  }
+  drain_next_ = (drain_next_ + 1) % n;  // no worker's ring starves the others
+  return got;
+}
+
+bool Engine::done() const {
+  for (const auto& w : workers_) {
+    if (!w->finished() || w->output().size() != 0) return false;
+  }
+  return true;
+}
+
+size_t Engine::memory_bytes() const {
+  size_t m = 0;
+  for (const auto& w : workers_) m += w->memory_bytes();
+  for (const auto& f : feeds_) m += f->memory_bytes();
+  return m;
+}
+
+std::string Engine::input_error() const {
+  if (!reader_ || !input_done_.load()) return "";
+  return reader_->end() == ReadEnd::kCorrupt || reader_->end() == ReadEnd::kTruncated ? reader_->error() : "";
+}
+
+bool Engine::input_truncated() const {
+  return reader_ && input_done_.load() && reader_->end() == ReadEnd::kTruncated;
+}
+
+}  // namespace tapline

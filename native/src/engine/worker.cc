@@ -1,0 +1,89 @@
+#include "engine/worker.h"
+
+#include <thread>
+
+#include "common/clock.h"
+
+namespace tapline {
+
+Worker::Worker(const WorkerConfig& config, const std::atomic<bool>& stop, const std::atomic<bool>& abandon)
+    : config_(config),
+      stop_(stop),
+      abandon_(abandon),
+      parser_(config.parser),
+      table_(config.flow_capacity, config.timeouts, *this, config.id),
+      input_(config.input_ring),
+      output_(config.export_ring) {}
+
+size_t Worker::memory_bytes() const {
+  return table_.memory_bytes() + input_.memory_bytes() + output_.memory_bytes() + parser_.memory_bytes();
+}
+
+void Worker::emit(const FlowRecord& record) {
+  while (!output_.push(record)) {
+    // A stop still waits: the flows flushed at shutdown are records the user was promised.
+    if (config_.export_policy == ExportPolicy::kDrop || abandon_.load(std::memory_order_relaxed)) {
+      stats_.ring_drops.add();
+      return;
+    }
+    std::this_thread::yield();  // the consumer catches up; the input waits
+  }
+}
+
+void Worker::account(const ParsedPacket* pkts, uint32_t n) {
+  table_.process_burst(pkts, n);
+  uint64_t t = clock_ns_;
+  for (uint32_t i = 0; i < n; ++i) t = pkts[i].ts_ns > t ? pkts[i].ts_ns : t;
+  if (t != clock_ns_) {
+    clock_ns_ = t;
+    table_.advance(t);
+  }
+  stats_.packets.add(n);
+}
+
+void Worker::run_parsed(const std::atomic<bool>& input_done) {
+  ParsedPacket burst[FlowTable::kBurst];
+  for (;;) {
+    const uint32_t n = input_.pop_bulk(burst, FlowTable::kBurst);
+    if (n != 0) {
+      account(burst, n);
+      continue;
+    }
+    if (stop_.load(std::memory_order_relaxed)) break;
+    if (input_done.load(std::memory_order_acquire)) {
+      if (input_.size() == 0) break;
+      continue;
+    }
+    std::this_thread::yield();
+  }
+  stats_.clock_ns.set(clock_ns_);
+}
+
+void Worker::run_feed(WorkerFeed& feed) {
+  RawPacket raw[FlowTable::kBurst];
+  ParsedPacket parsed[FlowTable::kBurst];
+  const uint64_t t0 = monotonic_ns();
+  bool done = false;
+  while (!done && !stop_.load(std::memory_order_relaxed)) {
+    const uint32_t n = feed.rx_burst(raw, FlowTable::kBurst, done);
+    if (n == 0) {
+      if (!done) std::this_thread::yield();
+      continue;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+      if (i + 1 < n) __builtin_prefetch(raw[i + 1].data);
+      k += parser_.parse(raw[i], parsed[k]) ? 1 : 0;
+    }
+    if (k != 0) account(parsed, k);
+  }
+  stats_.busy_ns.set(monotonic_ns() - t0);
+  stats_.clock_ns.set(clock_ns_);
+}
+
+void Worker::finish(EndReason reason, uint64_t now_ns) {
+  table_.flush(reason, now_ns > clock_ns_ ? now_ns : clock_ns_);
+  finished_.store(true, std::memory_order_release);
+}
+
+}  // namespace tapline

@@ -1,0 +1,88 @@
+// Flow expiry: the intrusive timer wheel, idle/linger deadlines and flushing.
+// The packet path never touches the wheel; a flow is re-slotted lazily when
+// its slot comes round and it turns out to have seen packets since.
+#include "flow/flow_table.h"
+
+namespace tapline {
+
+uint64_t FlowTable::deadline(const Flow& f) const {
+  if (f.state & (kClosedFin | kClosedRst)) return f.close_ns + timeouts_.linger_ns;
+  return f.last_ns + timeouts_.idle_ns;
+}
+
+EndReason FlowTable::expiry_reason(const Flow& f) const {
+  if (f.state & kClosedRst) return EndReason::kRst;
+  if (f.state & kClosedFin) return EndReason::kFin;
+  return EndReason::kIdle;
+}
+
+void FlowTable::wheel_add(uint32_t idx, uint64_t deadline_ns) {
+  Flow& f = flows_[idx];
+  const uint32_t slot = static_cast<uint32_t>((deadline_ns / kTickNs + 1) & (kWheelSlots - 1));
+  f.wheel_slot = static_cast<uint16_t>(slot);
+  f.wheel_prev = kNil;
+  f.wheel_next = wheel_[slot];
+  if (f.wheel_next != kNil) flows_[f.wheel_next].wheel_prev = idx;
+  wheel_[slot] = idx;
+}
+
+void FlowTable::wheel_remove(uint32_t idx) {
+  Flow& f = flows_[idx];
+  if (f.wheel_prev != kNil) {
+    flows_[f.wheel_prev].wheel_next = f.wheel_next;
+  } else {
+    wheel_[f.wheel_slot] = f.wheel_next;
+  }
+  if (f.wheel_next != kNil) flows_[f.wheel_next].wheel_prev = f.wheel_prev;
+  f.wheel_prev = f.wheel_next = kNil;
+}
+
+void FlowTable::expire_slot(uint32_t slot, uint64_t now_ns) {
+  uint32_t idx = wheel_[slot];
+  while (idx != kNil) {
+    Flow& f = flows_[idx];
+    const uint32_t next = f.wheel_next;
+    const uint64_t d = deadline(f);
+    if (now_ns > d) {
+      export_flow(idx, expiry_reason(f));
+      release(idx);
+    } else {
+      const uint32_t want = static_cast<uint32_t>((d / kTickNs + 1) & (kWheelSlots - 1));
+      if (want != slot) {
+        wheel_remove(idx);
+        wheel_add(idx, d);
+      }
+    }
+    idx = next;
+  }
+}
+
+void FlowTable::advance(uint64_t now_ns) {
+  const uint64_t tick = now_ns / kTickNs;
+  if (wheel_tick_ == 0) {  // the clock starts with the first packet or wall-clock reading
+    wheel_tick_ = tick;
+    return;
+  }
+  if (tick <= wheel_tick_) return;
+  if (tick - wheel_tick_ >= kWheelSlots) {
+    for (uint32_t s = 0; s < kWheelSlots; ++s) expire_slot(s, now_ns);
+  } else {
+    for (uint64_t t = wheel_tick_ + 1; t <= tick; ++t) {
+      expire_slot(static_cast<uint32_t>(t & (kWheelSlots - 1)), now_ns);
+    }
+  }
+  wheel_tick_ = tick;
+}
+
+void FlowTable::flush(EndReason reason, uint64_t now_ns) {
+  for (uint32_t idx = 0; idx < capacity_; ++idx) {
+    Flow& f = flows_[idx];
+    if (f.key.ip_version == 0) continue;
+    // A closed TCP flow ends fin/rst and a quiet one idle, whatever stopped the input.
+    const bool closed = (f.state & (kClosedFin | kClosedRst)) != 0;
+    export_flow(idx, closed || now_ns > deadline(f) ? expiry_reason(f) : reason);
+    release(idx);
+  }
+}
+
+}  // namespace tapline

@@ -1,0 +1,288 @@
+#include "flow/flow_table.h"
+
+#include <emmintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace tapline {
+
+namespace {
+constexpr uint8_t kTcpFin = 0x01;
+constexpr uint8_t kTcpSyn = 0x02;
+constexpr uint8_t kTcpRst = 0x04;
+constexpr uint8_t kTcpAck = 0x10;
+constexpr uint8_t kProtoTcp = 6;
+
+uint32_t buckets_for(uint32_t capacity) {
+  // Two slots per flow (load factor <= 50%): a full bucket pair is rare.
+  uint64_t want = (static_cast<uint64_t>(capacity) * 2 + 7) / 8;
+  uint32_t n = 2;
+  while (n < want && n < (1u << 30)) n <<= 1;
+  return n;
+}
+
+// Bitmask of the slots of `b` whose signature equals `sig`.
+inline uint32_t match_sig(const uint32_t* sigs, uint32_t sig) {
+  const __m128i s = _mm_set1_epi32(static_cast<int>(sig));
+  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sigs)), s);
+  const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sigs + 4)), s);
+  return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(lo)) |
+                               (_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4));
+}
+}  // namespace
+
+FlowTable::FlowTable(uint32_t capacity, const FlowTimeouts& timeouts, RecordSink& sink, uint8_t worker_id)
+    : capacity_(std::max<uint32_t>(capacity, 16)),
+      timeouts_(timeouts),
+      sink_(sink),
+      worker_id_(worker_id),
+      bucket_mask_(buckets_for(capacity_) - 1),
+      buckets_(buckets_for(capacity_)),
+      flows_(capacity_),
+      free_(capacity_),
+      free_top_(capacity_),
+      wheel_(kWheelSlots, kNil) {
+  std::memset(buckets_.data(), 0, buckets_.size() * sizeof(Bucket));
+  std::memset(static_cast<void*>(flows_.data()), 0, flows_.size() * sizeof(Flow));
+  // Pop order 0,1,2,...: a fresh table fills its pool front to back.
+  for (uint32_t i = 0; i < capacity_; ++i) free_[i] = capacity_ - 1 - i;
+}
+
+size_t FlowTable::memory_bytes_for(uint32_t capacity) {
+  capacity = std::max<uint32_t>(capacity, 16);
+  return static_cast<size_t>(buckets_for(capacity)) * sizeof(Bucket) +
+         static_cast<size_t>(capacity) * (sizeof(Flow) + sizeof(uint32_t)) + kWheelSlots * sizeof(uint32_t);
+}
+
+size_t FlowTable::memory_bytes() const { return memory_bytes_for(capacity_); }
+
+uint32_t FlowTable::lookup(const ParsedPacket& p) const {
+  const uint32_t b[2] = {bucket_primary(p.hash), bucket_alternate(p.hash, p.sig)};
+  for (uint32_t i = 0; i < 2; ++i) {
+    const Bucket& bk = buckets_[b[i]];
+    for (uint32_t m = match_sig(bk.sig, p.sig); m != 0; m &= m - 1) {
+      const uint32_t idx = bk.idx[__builtin_ctz(m)];
+      if (flows_[idx].key == p.key) return idx;
+    }
+  }
+  return kNil;
+}
+
+void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
+  // Stage 1: prefetch both candidate buckets of every packet.
+  for (uint32_t i = 0; i < n; ++i) {
+    __builtin_prefetch(&buckets_[bucket_primary(pkts[i].hash)]);
+    __builtin_prefetch(&buckets_[bucket_alternate(pkts[i].hash, pkts[i].sig)]);
+  }
+  // Stage 2: find the candidate flow by signature and prefetch it.
+  uint32_t hint[kBurst];
+  for (uint32_t i = 0; i < n; ++i) {
+    const ParsedPacket& p = pkts[i];
+    hint[i] = kNil;
+    const Bucket& b1 = buckets_[bucket_primary(p.hash)];
+    uint32_t m = match_sig(b1.sig, p.sig);
+    const Bucket* bk = &b1;
+    if (m == 0) {
+      bk = &buckets_[bucket_alternate(p.hash, p.sig)];
+      m = match_sig(bk->sig, p.sig);
+    }
+    if (m != 0) {
+      hint[i] = bk->idx[__builtin_ctz(m)];
+      const char* f = reinterpret_cast<const char*>(&flows_[hint[i]]);
+      __builtin_prefetch(f);
+      __builtin_prefetch(f + 64, 1);
+    }
+  }
+  // Stage 3: account each packet in order. A hint can be stale (the flow was
+  // ended or a flow of this burst was inserted since), so confirm the key.
+  for (uint32_t i = 0; i < n; ++i) {
+    const ParsedPacket& p = pkts[i];
+    uint32_t idx = hint[i];
+    if (idx == kNil || !(flows_[idx].key == p.key)) idx = lookup(p);
+    if (idx == kNil) {
+      idx = insert(p);
+      start_flow(flows_[idx], p);
+    } else {
+      update(idx, p);
+    }
+  }
+}
+
+void FlowTable::start_flow(Flow& f, const ParsedPacket& p) {
+  f.first_ns = f.last_ns = p.ts_ns;
+  f.packets[0] = f.packets[1] = 0;
+  f.bytes[0] = f.bytes[1] = 0;
+  f.tcp_flags[0] = f.tcp_flags[1] = 0;
+  f.close_ns = 0;
+  f.state = 0;
+  f.initiator = p.side;
+  f.ts_digits = p.ts_digits;
+  f.packets[p.side] = 1;
+  f.bytes[p.side] = p.ip_bytes;
+  f.tcp_flags[p.side] = p.tcp_flags;
+  if (p.key.proto == kProtoTcp) {
+    if (p.tcp_flags & kTcpRst) {
+      f.state = kClosedRst;
+      f.close_ns = p.ts_ns;
+    } else if (p.tcp_flags & kTcpFin) {
+      f.state = p.side == kSideA ? kFinA : kFinB;
+    }
+  }
+}
+
+void FlowTable::update(uint32_t idx, const ParsedPacket& p) {
+  Flow& f = flows_[idx];
+  const uint64_t t = p.ts_ns;
+  const bool closed = (f.state & (kClosedFin | kClosedRst)) != 0;
+  EndReason cut;
+  bool restart = false;
+  if (closed) {
+    // After a close only trailing packets within the linger belong to the
+    // flow; a fresh SYN is a new connection reusing the ports.
+    const bool fresh_syn = (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
+    if ((t > f.close_ns && t - f.close_ns > timeouts_.linger_ns) || fresh_syn) {
+      cut = f.state & kClosedRst ? EndReason::kRst : EndReason::kFin;
+      restart = true;
+    }
+  } else if (t > f.last_ns && t - f.last_ns > timeouts_.idle_ns) {
+    cut = EndReason::kIdle;
+    restart = true;
+  } else if (t > f.first_ns && t - f.first_ns > timeouts_.active_ns) {
+    cut = EndReason::kActive;
+    restart = true;
+  }
+  if (restart) {
+    export_flow(idx, cut);
+    if (cut != EndReason::kActive) stats_.created.add();  // an active cut continues the same flow
+    start_flow(f, p);  // same slot, same key: the bucket entry and wheel position stay
+    return;
+  }
+  if (t > f.last_ns) f.last_ns = t;
+  if (t < f.first_ns) f.first_ns = t;  // out-of-order capture timestamps
+  f.packets[p.side] += 1;
+  f.bytes[p.side] += p.ip_bytes;
+  f.tcp_flags[p.side] |= p.tcp_flags;
+  if (p.key.proto == kProtoTcp && !closed) {
+    if (p.tcp_flags & kTcpRst) {
+      f.state |= kClosedRst;
+      f.close_ns = t;
+    } else if (p.tcp_flags & kTcpFin) {
+      f.state |= p.side == kSideA ? kFinA : kFinB;
+      if ((f.state & (kFinA | kFinB)) == (kFinA | kFinB)) {
+        f.state |= kClosedFin;
+        f.close_ns = t;
+      }
+    }
+  }
+}
+
+uint32_t FlowTable::insert(const ParsedPacket& p) {
+  const uint32_t b1 = bucket_primary(p.hash), b2 = bucket_alternate(p.hash, p.sig);
+  uint32_t idx;
+  if (free_top_ == 0) {
+    idx = evict_for(b1, b2);  // pool exhausted: the stalest candidate makes room
+  } else {
+    idx = free_[--free_top_];
+  }
+  Bucket* target = nullptr;
+  uint32_t slot = 0;
+  for (Bucket* b : {&buckets_[b1], &buckets_[b2]}) {
+    const uint32_t empty = match_sig(b->sig, 0);
+    if (empty != 0) {
+      target = b;
+      slot = __builtin_ctz(empty);
+      break;
+    }
+  }
+  if (target == nullptr) {
+    // Both buckets full: evict the stalest of their 16 flows and take its slot.
+    free_[free_top_++] = idx;
+    idx = evict_for(b1, b2);
+    for (Bucket* b : {&buckets_[b1], &buckets_[b2]}) {
+      const uint32_t empty = match_sig(b->sig, 0);
+      if (empty != 0) {
+        target = b;
+        slot = __builtin_ctz(empty);
+        break;
+      }
+    }
+  }
+  target->sig[slot] = p.sig;
+  target->idx[slot] = idx;
+  Flow& f = flows_[idx];
+  f.key = p.key;
+  f.hash = p.hash;
+  f.sig = p.sig;
+  stats_.created.add();
+  stats_.active.add();
+  wheel_add(idx, p.ts_ns + timeouts_.idle_ns);
+  return idx;
+}
+
+// Exports the least recently seen flow of buckets b1/b2 as evicted and
+// returns its (now free) index, taken off the free stack.
+uint32_t FlowTable::evict_for(uint32_t b1, uint32_t b2) {
+  uint32_t victim = kNil;
+  for (uint32_t b : {b1, b2}) {
+    const Bucket& bk = buckets_[b];
+    for (uint32_t s = 0; s < 8; ++s) {
+      if (bk.sig[s] == 0) continue;
+      const uint32_t i = bk.idx[s];
+      if (victim == kNil || flows_[i].last_ns < flows_[victim].last_ns) victim = i;
+    }
+  }
+  if (victim == kNil) {
+    // The pool is full but these buckets are empty: take the stalest flow of the
+    // wheel's next slots instead (any live flow will do; the pool is never empty here).
+    for (uint32_t s = 0; s < kWheelSlots && victim == kNil; ++s) {
+      victim = wheel_[(wheel_tick_ + s) & (kWheelSlots - 1)];
+    }
+  }
+  stats_.evicted.add();
+  export_flow(victim, EndReason::kEvicted);
+  release(victim);
+  return free_[--free_top_];
+}
+
+void FlowTable::export_flow(uint32_t idx, EndReason reason) {
+  const Flow& f = flows_[idx];
+  FlowRecord r;
+  r.key = f.key;
+  r.first_ns = f.first_ns;
+  r.last_ns = f.last_ns;
+  r.packets[0] = f.packets[0];
+  r.packets[1] = f.packets[1];
+  r.bytes[0] = f.bytes[0];
+  r.bytes[1] = f.bytes[1];
+  r.tcp_flags[0] = f.tcp_flags[0];
+  r.tcp_flags[1] = f.tcp_flags[1];
+  r.initiator = f.initiator;
+  r.reason = reason;
+  r.ts_digits = f.ts_digits;
+  r.worker = worker_id_;
+  r.pad[0] = r.pad[1] = 0;
+  stats_.exported.add();
+  sink_.emit(r);
+}
+
+void FlowTable::release(uint32_t idx) {
+  Flow& f = flows_[idx];
+  for (uint32_t b : {bucket_primary(f.hash), bucket_alternate(f.hash, f.sig)}) {
+    Bucket& bk = buckets_[b];
+    for (uint32_t s = 0; s < 8; ++s) {
+      if (bk.sig[s] == f.sig && bk.idx[s] == idx) {
+        bk.sig[s] = 0;
+        bk.idx[s] = 0;
+        goto removed;
+      }
+    }
+  }
+removed:
+  wheel_remove(idx);
+  f.key.ip_version = 0;
+  free_[free_top_++] = idx;
+  stats_.active.set(stats_.active.get() - 1);
+}
+
+}  // namespace tapline

@@ -1,0 +1,44 @@
+// The canonical, direction-free identity of a flow and the per-packet summary
+// the parser hands to a worker.
+#pragma once
+#include <cstdint>
+#include <cstring>
+
+namespace tapline {
+
+constexpr uint16_t kNoVlan = 0xFFFF;
+
+// Canonical 5-tuple (+ VLAN, IP version): the (address, port) pair that sorts
+// lower is side A, so both directions of a flow produce the same key. IPv4
+// addresses occupy the first 4 bytes of each address, the rest is zero.
+struct FlowKey {
+  uint8_t addr_a[16];
+  uint8_t addr_b[16];
+  uint16_t port_a;  // host byte order
+  uint16_t port_b;
+  uint16_t vlan;    // outermost 802.1Q/802.1ad VLAN ID, kNoVlan when untagged
+  uint8_t proto;    // IANA protocol number of the transport header
+  uint8_t ip_version;  // 4 or 6
+
+  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof(FlowKey)) == 0; }
+};
+static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 64-bit words");
+
+// Which side of the canonical key sent the packet.
+enum Side : uint8_t { kSideA = 0, kSideB = 1 };
+
+// One parsed packet: everything the flow table needs, one cache line.
+struct alignas(64) ParsedPacket {
+  FlowKey key;
+  uint64_t ts_ns;
+  uint32_t hash;      // seeded, symmetric: picks the worker and the bucket
+  uint32_t sig;       // second, independent hash: bucket signature and alternate bucket
+  uint32_t ip_bytes;  // IP-layer octets from the IP header (IPFIX octetDeltaCount)
+  uint8_t tcp_flags;
+  uint8_t side;       // Side of the sender
+  uint8_t ts_digits;  // sub-second digits of the capture clock
+  uint8_t reserved;
+};
+static_assert(sizeof(ParsedPacket) == 64, "one cache line per parsed packet");
+
+}  // namespace tapline

@@ -1,0 +1,184 @@
+#include "parse/parser.h"
+
+#include <cstring>
+
+#include "flow/flow_hash.h"
+#include "parse/bytes.h"
+
+namespace tapline {
+
+Parser::Parser(const ParserConfig& config)
+    : config_(config), frags_(config.fragment_sets, config.fragment_timeout_ns, config.hash_seed) {}
+
+bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
+  stats_.packets.add();
+  stats_.wire_bytes.add(pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
+  truncated_by_snaplen_ = pkt.wirelen > pkt.caplen;
+  ts_ns_ = pkt.ts_ns;
+  Decoded d;
+  d.vlan = kNoVlan;
+  d.tcp_flags = 0;
+  d.icmp_one_way = false;
+  d.sport = d.dport = 0;
+  if (!link(Cursor{pkt.data, pkt.data + pkt.caplen}, pkt.linktype, d)) return false;
+  finish(d, out);
+  out.ts_ns = pkt.ts_ns;
+  out.ts_digits = pkt.ts_digits;
+  stats_.flow_packets.add();
+  return true;
+}
+
+bool Parser::link(Cursor c, uint16_t linktype, Decoded& d) {
+  switch (linktype) {
+    case kLinkEthernet: {
+      if (!c.has(14)) {
+        stats_.malformed.truncated_l2.add();
+        return false;
+      }
+      stats_.proto.ethernet.add();
+      const uint16_t type = be16(c.p + 12);
+      c.p += 14;
+      if (type <= 1500) {  // 802.3 length field: LLC/SNAP, not IP over Ethernet II
+        stats_.proto.other_l3.add();
+        return false;
+      }
+      return ethertype(c, type, d);
+    }
+    case kLinkSll: {
+      if (!c.has(16)) {
+        stats_.malformed.truncated_l2.add();
+        return false;
+      }
+      stats_.proto.sll.add();
+      const uint16_t type = be16(c.p + 14);
+      c.p += 16;
+      return ethertype(c, type, d);
+    }
+    case kLinkSll2: {
+      if (!c.has(20)) {
+        stats_.malformed.truncated_l2.add();
+        return false;
+      }
+      stats_.proto.sll2.add();
+      const uint16_t type = be16(c.p);
+      c.p += 20;
+      return ethertype(c, type, d);
+    }
+    case kLinkNull:
+    case kLinkLoop: {
+      if (!c.has(4)) {
+        stats_.malformed.truncated_l2.add();
+        return false;
+      }
+      stats_.proto.loopback.add();
+      // Address family in the capturing host's byte order (NULL) or network order (LOOP):
+      // accept both. AF_INET is 2 everywhere; AF_INET6 is 10, 24, 28 or 30 by OS.
+      uint32_t fam = linktype == kLinkLoop ? be32(c.p) : le32(c.p);
+      if (fam > 0xFFFF) fam = be32(c.p);
+      c.p += 4;
+      if (fam == 2) return ipv4(c, d);
+      if (fam == 10 || fam == 24 || fam == 28 || fam == 30) return ipv6(c, d);
+      stats_.proto.other_l3.add();
+      return false;
+    }
+    case kLinkRaw:
+      stats_.proto.raw_ip.add();
+      return ip_by_version(c, d);
+    case kLinkIpv4:
+      stats_.proto.raw_ip.add();
+      return ipv4(c, d);
+    case kLinkIpv6:
+      stats_.proto.raw_ip.add();
+      return ipv6(c, d);
+    default:
+      stats_.malformed.unsupported_linktype.add();
+      stats_.unsupported_linktype_seen.set(linktype);
+      return false;
+  }
+}
+
+bool Parser::ethertype(Cursor c, uint16_t type, Decoded& d) {
+  for (int depth = 0;; ++depth) {
+    switch (type) {
+      case ethertype::kIpv4:
+        return ipv4(c, d);
+      case ethertype::kIpv6:
+        return ipv6(c, d);
+      case ethertype::kVlan:
+      case ethertype::kQinq:
+      case ethertype::kQinqOld:
+        if (depth == kMaxVlanTags) {
+          stats_.malformed.vlan_depth.add();
+          return false;
+        }
+        if (!c.has(4)) {
+          stats_.malformed.truncated_l2.add();
+          return false;
+        }
+        if (depth == 0) {
+          d.vlan = be16(c.p) & 0x0FFF;  // the outermost tag names the flow's VLAN
+          stats_.proto.vlan.add();
+        } else if (depth == 1) {
+          stats_.proto.qinq.add();
+        }
+        type = be16(c.p + 2);
+        c.p += 4;
+        break;
+      case ethertype::kArp:
+        stats_.proto.arp.add();
+        return false;
+      default:
+        stats_.proto.other_l3.add();
+        return false;
+    }
+  }
+}
+
+bool Parser::ip_by_version(Cursor c, Decoded& d) {
+  if (!c.has(1)) {
+    stats_.malformed.truncated_l2.add();
+    return false;
+  }
+  switch (c.p[0] >> 4) {
+    case 4:
+      return ipv4(c, d);
+    case 6:
+      return ipv6(c, d);
+    default:
+      stats_.malformed.bad_ip_version.add();
+      return false;
+  }
+}
+
+void Parser::finish(const Decoded& d, ParsedPacket& out) const {
+  FlowKey& k = out.key;
+  const size_t alen = d.ip_version == 4 ? 4 : 16;
+  const int cmp = std::memcmp(d.src, d.dst, alen);
+  // ICMP one-way messages keep their orientation out of the ordering (as
+  // Community ID does); everything else is ordered by (address, port).
+  const bool src_is_a = cmp < 0 || (cmp == 0 && d.sport <= d.dport);
+  std::memset(&k, 0, sizeof(k));
+  if (src_is_a) {
+    std::memcpy(k.addr_a, d.src, alen);
+    std::memcpy(k.addr_b, d.dst, alen);
+    k.port_a = d.sport;
+    k.port_b = d.dport;
+  } else {
+    std::memcpy(k.addr_a, d.dst, alen);
+    std::memcpy(k.addr_b, d.src, alen);
+    k.port_a = d.dport;
+    k.port_b = d.sport;
+  }
+  k.vlan = d.vlan;
+  k.proto = d.proto;
+  k.ip_version = d.ip_version;
+  out.side = src_is_a ? kSideA : kSideB;
+  out.ip_bytes = d.ip_bytes;
+  out.tcp_flags = d.tcp_flags;
+  out.reserved = 0;
+  const FlowHashes h = hash_flow_key(k, config_.hash_seed);
+  out.hash = h.hash;
+  out.sig = h.sig;
+}
+
+}  // namespace tapline

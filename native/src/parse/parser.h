@@ -1,0 +1,73 @@
+// Decodes a captured frame down to the transport header and produces the
+// ParsedPacket a worker needs. Style of DPDK's rte_net_get_ptype and
+// Suricata's decoders: a length check before every header, bounded loops,
+// every malformed packet counted by reason, nothing logged per packet.
+#pragma once
+#include <cstdint>
+
+#include "common/raw_packet.h"
+#include "parse/bytes.h"
+#include "parse/flow_key.h"
+#include "parse/fragment_table.h"
+#include "parse/parse_stats.h"
+
+namespace tapline {
+
+struct ParserConfig {
+  uint64_t hash_seed = 0x7461706c696e6521ull;
+  uint32_t fragment_sets = 1024;  // x4 ways
+  uint64_t fragment_timeout_ns = 30ull * 1000000000ull;
+};
+
+constexpr int kMaxVlanTags = 3;       // 802.1ad S-tag + C-tag, and one more for odd carriers
+constexpr int kMaxIpv6ExtHeaders = 8;
+
+// The decoded fields of one packet before they are made canonical.
+struct Decoded {
+  uint8_t src[16];
+  uint8_t dst[16];
+  uint16_t sport;
+  uint16_t dport;
+  uint16_t vlan;
+  uint8_t proto;
+  uint8_t ip_version;
+  uint32_t ip_bytes;
+  uint8_t tcp_flags;
+  bool icmp_one_way;
+};
+
+class Parser {
+ public:
+  explicit Parser(const ParserConfig& config = {});
+
+  // Decodes `pkt`. Returns true and fills `out` when the packet belongs to an
+  // IP flow; returns false for non-IP and malformed packets (counted).
+  bool parse(const RawPacket& pkt, ParsedPacket& out);
+
+  const ParseStats& stats() const { return stats_; }
+  ParseStats& stats() { return stats_; }
+  uint64_t hash_seed() const { return config_.hash_seed; }
+  size_t memory_bytes() const { return frags_.memory_bytes(); }
+
+ private:
+  bool link(Cursor c, uint16_t linktype, Decoded& d);
+  bool ethertype(Cursor c, uint16_t type, Decoded& d);
+  bool ip_by_version(Cursor c, Decoded& d);
+  bool ipv4(Cursor c, Decoded& d);
+  bool ipv6(Cursor c, Decoded& d);
+  bool transport(Cursor c, Decoded& d);
+  void finish(const Decoded& d, ParsedPacket& out) const;
+
+  ParserConfig config_;
+  FragmentTable frags_;
+  ParseStats stats_;
+  bool truncated_by_snaplen_ = false;  // caplen < wirelen for the current packet
+  uint64_t ts_ns_ = 0;                 // timestamp of the current packet
+};
+
+// ICMP/ICMPv6 "port equivalents" of the Community ID spec: the type and the
+// type of its counterpart (echo request <-> reply, ...), or the code for
+// types that have none (one-way). Used for the flow key and the record ports.
+void icmp_ports(uint8_t type, uint8_t code, bool v6, uint16_t& sport, uint16_t& dport, bool& one_way);
+
+}  // namespace tapline

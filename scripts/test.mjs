@@ -1,0 +1,60 @@
+// `npm test`: the whole suite, on a fresh machine too (set-up included).
+//   1. set-up (system packages, npm packages, addon, TypeScript)
+//   2. native unit tests (GoogleTest under ASan/UBSan, via ctest)
+//   3. vitest: engine, CLI and peer (tshark) tests, the capture corpus
+//   4. the parser and capture-file fuzzers, briefly
+// Ends with one line "N passed, N failed" over all of it.
+import { readFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+import { setup } from './setup.mjs';
+import { repoRoot, step } from './lib/run.mjs';
+
+const results = [];
+
+function stage(name, cmd, args, parse) {
+  step(name);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: repoRoot, env: process.env });
+  const ok = r.status === 0;
+  const counts = parse?.() ?? { passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
+  if (!ok && counts.failed === 0) counts.failed = 1;
+  results.push({ name, ok, ...counts });
+}
+
+function vitestCounts(file) {
+  try {
+    const j = JSON.parse(readFileSync(file, 'utf8'));
+    return { passed: j.numPassedTests ?? 0, failed: (j.numFailedTests ?? 0) + (j.numFailedTestSuites ?? 0) };
+  } catch {
+    return undefined;
+  }
+}
+
+try {
+  setup('test');
+} catch (err) {
+  process.stderr.write(`tapline test: set-up failed: ${err.message}\n`);
+  process.exit(1);
+}
+
+const out = path.join(repoRoot, 'test', '.out');
+mkdirSync(out, { recursive: true });
+const fuzzSeconds = process.env.TAPLINE_FUZZ_SECONDS ?? '20';
+
+stage('native unit tests (GoogleTest, ASan+UBSan)', process.execPath, ['scripts/native-check.mjs', 'unit']);
+const vitestJson = path.join(out, 'vitest.json');
+stage(
+  'vitest',
+  process.execPath,
+  ['node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`],
+  () => vitestCounts(vitestJson),
+);
+stage(`fuzzers (${fuzzSeconds} s each)`, process.execPath, ['scripts/native-check.mjs', 'fuzz', '--seconds', fuzzSeconds]);
+
+step('summary');
+for (const r of results) process.stderr.write(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}\n`);
+const passed = results.reduce((n, r) => n + r.passed, 0);
+const failed = results.reduce((n, r) => n + r.failed, 0);
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exit(failed === 0 && results.every((r) => r.ok) ? 0 : 1);
