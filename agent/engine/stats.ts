@@ -22,6 +22,8 @@ export const EngineStatsSchema = z.object({
     unsupportedLinkType: z.bigint(),
   }),
   memoryBytes: z.bigint(),
+  /** Of memoryBytes, the flow tables (buckets, flow pool, timer wheel). */
+  flowTableBytes: z.bigint(),
   wallNs: z.bigint(),
 });
 

@@ -69,7 +69,10 @@ StatsSnapshot Engine::stats() const {
     out.emplace_back("input.bytesRead", input_bytes_read_.load(std::memory_order_relaxed));
     out.emplace_back("input.fileSize", reader_->file_size());
   }
+  size_t table_bytes = 0;
+  for (const auto& w : workers_) table_bytes += w->table().memory_bytes();
   out.emplace_back("memoryBytes", memory_bytes());
+  out.emplace_back("flowTableBytes", table_bytes);
   const uint64_t end = end_ns_.load();
   out.emplace_back("wallNs", start_ns_ == 0 ? 0 : (end != 0 ? end : monotonic_ns()) - start_ns_);
   return out;
