@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { packageRoot } from '../../agent/engine/binding.js';
-import { writeBenchFlood, writeBenchMix } from '../gen/bench-capture.js';
+import { writeBenchFlood, writeBenchMix } from '../gen/bench.js';
 import { measureReplay, type ReplayResult } from './engine-replay.js';
 import { peerRuns, timeCommand, type ToolRun } from './peer-tools.js';
 
