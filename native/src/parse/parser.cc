@@ -13,7 +13,8 @@ Parser::Parser(const ParserConfig& config)
 bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
   stats_.packets.add();
   stats_.wire_bytes.add(pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
-  truncated_by_snaplen_ = pkt.wirelen > pkt.caplen;
+  uncaptured_ = pkt.wirelen > pkt.caplen ? pkt.wirelen - pkt.caplen : 0;
+  fragment_ = false;
   ts_ns_ = pkt.ts_ns;
   Decoded d;
   d.vlan = kNoVlan;
@@ -151,24 +152,21 @@ bool Parser::ip_by_version(Cursor c, Decoded& d) {
 }
 
 void Parser::finish(const Decoded& d, ParsedPacket& out) const {
+  // Canonical order: the (address, port) endpoint that sorts lower is side A,
+  // compared as big-endian words (no byte loops, no library calls). Both
+  // directions of a flow, ICMP one-way messages included, share one key.
+  const uint64_t s0 = be64(d.src), s1 = be64(d.src + 8);
+  const uint64_t t0 = be64(d.dst), t1 = be64(d.dst + 8);
+  const bool src_is_a = s0 != t0 ? s0 < t0 : s1 != t1 ? s1 < t1 : d.sport <= d.dport;
+  const uint8_t* a = src_is_a ? d.src : d.dst;
+  const uint8_t* b = src_is_a ? d.dst : d.src;
+  const uint16_t port_a = src_is_a ? d.sport : d.dport;
+  const uint16_t port_b = src_is_a ? d.dport : d.sport;
   FlowKey& k = out.key;
-  const size_t alen = d.ip_version == 4 ? 4 : 16;
-  const int cmp = std::memcmp(d.src, d.dst, alen);
-  // ICMP one-way messages keep their orientation out of the ordering (as
-  // Community ID does); everything else is ordered by (address, port).
-  const bool src_is_a = cmp < 0 || (cmp == 0 && d.sport <= d.dport);
-  std::memset(&k, 0, sizeof(k));
-  if (src_is_a) {
-    std::memcpy(k.addr_a, d.src, alen);
-    std::memcpy(k.addr_b, d.dst, alen);
-    k.port_a = d.sport;
-    k.port_b = d.dport;
-  } else {
-    std::memcpy(k.addr_a, d.dst, alen);
-    std::memcpy(k.addr_b, d.src, alen);
-    k.port_a = d.dport;
-    k.port_b = d.sport;
-  }
+  std::memcpy(k.addr_a, a, 16);
+  std::memcpy(k.addr_b, b, 16);
+  k.port_a = port_a;
+  k.port_b = port_b;
   k.vlan = d.vlan;
   k.proto = d.proto;
   k.ip_version = d.ip_version;
