@@ -51,7 +51,7 @@ void sha1(const uint8_t* data, size_t len, uint8_t digest[20]) {
   for (; i + 64 <= len; i += 64) sha1_block(h, data + i);
   uint8_t tail[128] = {};
   const size_t rest = len - i;
-  std::memcpy(tail, data + i, rest);
+  if (rest != 0) std::memcpy(tail, data + i, rest);  // data may be null when len is 0
   tail[rest] = 0x80;
   const size_t tail_len = rest + 1 + 8 <= 64 ? 64 : 128;
   const uint64_t bits = static_cast<uint64_t>(len) * 8;

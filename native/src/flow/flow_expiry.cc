@@ -37,6 +37,14 @@ void FlowTable::wheel_remove(uint32_t idx) {
   f.wheel_prev = f.wheel_next = kNil;
 }
 
+// A close moves the deadline from idle to linger, usually earlier: the lazy
+// re-slotting below only ever postpones, so a closing flow is moved now
+// (once per flow, not per packet).
+void FlowTable::reslot(uint32_t idx) {
+  wheel_remove(idx);
+  wheel_add(idx, deadline(flows_[idx]));
+}
+
 void FlowTable::expire_slot(uint32_t slot, uint64_t now_ns) {
   uint32_t idx = wheel_[slot];
   while (idx != kNil) {

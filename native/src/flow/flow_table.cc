@@ -103,6 +103,7 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
     if (idx == kNil) {
       idx = insert(p);
       start_flow(flows_[idx], p);
+      if (flows_[idx].state & kClosedRst) reslot(idx);
     } else {
       update(idx, p);
     }
@@ -155,7 +156,17 @@ void FlowTable::update(uint32_t idx, const ParsedPacket& p) {
   if (restart) {
     export_flow(idx, cut);
     if (cut != EndReason::kActive) stats_.created.add();  // an active cut continues the same flow
+    const uint8_t initiator = f.initiator, fins = f.state & (kFinA | kFinB);
     start_flow(f, p);  // same slot, same key: the bucket entry and wheel position stay
+    if (cut == EndReason::kActive) {  // the same connection goes on: keep its direction and FINs seen
+      f.initiator = initiator;
+      f.state |= fins;
+      if (!(f.state & kClosedRst) && (f.state & (kFinA | kFinB)) == (kFinA | kFinB)) {
+        f.state |= kClosedFin;
+        f.close_ns = t;
+      }
+    }
+    if (f.state & (kClosedFin | kClosedRst)) reslot(idx);
     return;
   }
   if (t > f.last_ns) f.last_ns = t;
@@ -167,11 +178,13 @@ void FlowTable::update(uint32_t idx, const ParsedPacket& p) {
     if (p.tcp_flags & kTcpRst) {
       f.state |= kClosedRst;
       f.close_ns = t;
+      reslot(idx);
     } else if (p.tcp_flags & kTcpFin) {
       f.state |= p.side == kSideA ? kFinA : kFinB;
       if ((f.state & (kFinA | kFinB)) == (kFinA | kFinB)) {
         f.state |= kClosedFin;
         f.close_ns = t;
+        reslot(idx);
       }
     }
   }

@@ -94,6 +94,7 @@ class FlowTable {
   EndReason expiry_reason(const Flow& f) const;
   void wheel_add(uint32_t idx, uint64_t deadline_ns);
   void wheel_remove(uint32_t idx);
+  void reslot(uint32_t idx);  // after a close: the deadline moved earlier
   void expire_slot(uint32_t slot, uint64_t now_ns);
 
   const uint32_t capacity_;

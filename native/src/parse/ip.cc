@@ -33,7 +33,7 @@ bool Parser::ipv4(Cursor c, Decoded& d) {
   } else if (total < ihl) {
     stats_.malformed.bad_ipv4_total_length.add();
     return false;
-  } else if (total > c.left() && !truncated_by_snaplen_) {
+  } else if (total > c.left() + uncaptured_) {
     stats_.malformed.bad_ipv4_total_length.add();  // claims more than the wire carried
     return false;
   }
@@ -54,6 +54,7 @@ bool Parser::ipv4(Cursor c, Decoded& d) {
   if (offset == 0 && !more) return transport(payload, d);
 
   stats_.proto.ipv4_fragment.add();
+  fragment_ = true;
   FragmentId id{};
   std::memcpy(id.src, h + 12, 4);
   std::memcpy(id.dst, h + 16, 4);
@@ -85,7 +86,7 @@ bool Parser::ipv6(Cursor c, Decoded& d) {
   const uint32_t payload_len = be16(h + 4);
   // Payload length 0 means a jumbogram (hop-by-hop option) or a TSO capture: use the frame.
   const uint32_t avail = static_cast<uint32_t>(c.left() - 40);
-  if (payload_len > avail && !truncated_by_snaplen_) {
+  if (payload_len > static_cast<uint64_t>(avail) + uncaptured_) {  // more than the wire carried
     stats_.malformed.bad_ipv6_payload_length.add();
     return false;
   }
@@ -139,6 +140,7 @@ bool Parser::ipv6(Cursor c, Decoded& d) {
   if (!fragment) return transport(p, d);
 
   stats_.proto.ipv6_fragment.add();
+  fragment_ = true;
   FragmentId id{};
   std::memcpy(id.src, h + 8, 16);
   std::memcpy(id.dst, h + 24, 16);

@@ -61,7 +61,8 @@ class Parser {
   ParserConfig config_;
   FragmentTable frags_;
   ParseStats stats_;
-  bool truncated_by_snaplen_ = false;  // caplen < wirelen for the current packet
+  uint32_t uncaptured_ = 0;  // wirelen - caplen of the current packet (cut by a snaplen)
+  bool fragment_ = false;    // the current packet is an IP fragment
   uint64_t ts_ns_ = 0;                 // timestamp of the current packet
 };
 

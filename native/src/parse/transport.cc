@@ -33,8 +33,6 @@ void icmp_ports(uint8_t type, uint8_t code, bool v6, uint16_t& sport, uint16_t& 
       case 131: peer = 130; break;
       case 144: peer = 145; break;  // home agent address discovery
       case 145: peer = 144; break;
-      case 146: peer = 147; break;  // mobile prefix solicitation / advertisement
-      case 147: peer = 146; break;
       case 139: peer = 140; break;  // node information query / response
       case 140: peer = 139; break;
       default: break;
@@ -58,7 +56,9 @@ bool Parser::transport(Cursor c, Decoded& d) {
         return false;
       }
       const uint32_t off = (c.p[12] >> 4) * 4u;
-      if (off < 20) {
+      // Options past the end of the segment: malformed, unless a snaplen or
+      // fragmentation may have cut the segment short.
+      if (off < 20 || (off > c.left() && uncaptured_ == 0 && !fragment_)) {
         stats_.malformed.bad_tcp_offset.add();
         return false;
       }
