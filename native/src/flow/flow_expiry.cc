@@ -65,6 +65,36 @@ void FlowTable::expire_slot(uint32_t slot, uint64_t now_ns) {
   }
 }
 
+// The pool is full: evict the flow whose deadline comes first, found from the
+// timer wheel (one flow touched in the common case, where scanning the two
+// candidate buckets would touch up to 16 cold flows). Flows that were seen
+// since they were slotted are moved to their real slot on the way, so the
+// victim is the stalest flow up to the wheel's 250 ms resolution.
+uint32_t FlowTable::evict_stalest() {
+  // Start where the last victim was found: the slots before it were empty
+  // then, and only flows closed since (2 s linger) can have landed there.
+  const uint64_t from = evict_tick_ > wheel_tick_ ? evict_tick_ - wheel_tick_ : 1;
+  for (uint64_t s = from; s < from + kWheelSlots; ++s) {
+    const uint32_t slot = static_cast<uint32_t>((wheel_tick_ + s) & (kWheelSlots - 1));
+    for (uint32_t idx = wheel_[slot]; idx != kNil;) {
+      const uint32_t next = flows_[idx].wheel_next;
+      const uint64_t d = deadline(flows_[idx]);
+      if (static_cast<uint32_t>((d / kTickNs + 1) & (kWheelSlots - 1)) == slot) {
+        evict_tick_ = wheel_tick_ + s;
+        stats_.evicted.add();
+        export_flow(idx, EndReason::kEvicted);
+        release(idx);
+        return free_[--free_top_];
+      }
+      wheel_remove(idx);
+      wheel_add(idx, d);
+      idx = next;
+    }
+  }
+  // Not reached while any flow is live (every live flow is on the wheel).
+  return evict_for(0, 0);
+}
+
 void FlowTable::advance(uint64_t now_ns) {
   const uint64_t tick = now_ns / kTickNs;
   if (wheel_tick_ == 0) {  // the clock starts with the first packet or wall-clock reading

@@ -194,7 +194,7 @@ uint32_t FlowTable::insert(const ParsedPacket& p) {
   const uint32_t b1 = bucket_primary(p.hash), b2 = bucket_alternate(p.hash, p.sig);
   uint32_t idx;
   if (free_top_ == 0) {
-    idx = evict_for(b1, b2);  // pool exhausted: the stalest candidate makes room
+    idx = evict_stalest();  // pool exhausted: the flow nearest its deadline makes room
   } else {
     idx = free_[--free_top_];
   }

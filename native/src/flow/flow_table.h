@@ -90,6 +90,7 @@ class FlowTable {
   void export_flow(uint32_t idx, EndReason reason);
   void release(uint32_t idx);
   uint32_t evict_for(uint32_t b1, uint32_t b2);
+  uint32_t evict_stalest();
   uint64_t deadline(const Flow& f) const;
   EndReason expiry_reason(const Flow& f) const;
   void wheel_add(uint32_t idx, uint64_t deadline_ns);
@@ -108,6 +109,7 @@ class FlowTable {
   uint32_t free_top_;
   std::vector<uint32_t> wheel_;  // head flow index per slot
   uint64_t wheel_tick_ = 0;      // last tick processed; 0 = clock not started
+  uint64_t evict_tick_ = 0;      // tick of the slot where evict_stalest() last found a victim
   FlowTableStats stats_;
 };
 
