@@ -268,6 +268,23 @@ TEST_F(FlowTableTest, PoolFullEvictsAndCountsIt) {
   EXPECT_EQ(packets, 17u);
 }
 
+// The victim is the flow nearest its idle deadline, not merely the first
+// slotted: a flow refreshed since it was slotted is skipped (and re-slotted).
+TEST_F(FlowTableTest, PoolFullEvictsTheStalestFlowNotARefreshedOne) {
+  make_table(16);
+  for (int i = 0; i < 16; ++i) feed(udp_frame("10.2.0.1", static_cast<uint16_t>(1000 + i), "10.2.0.2", 53), kT0 + i * 300 * kMs);
+  feed(udp_frame("10.2.0.1", 1000, "10.2.0.2", 53), kT0 + 5000 * kMs);  // flow 0 is fresh again
+  feed(udp_frame("10.2.0.1", 2000, "10.2.0.2", 53), kT0 + 5100 * kMs);  // pool full: one must go
+  ASSERT_EQ(records().size(), 1u);
+  EXPECT_EQ(records()[0].reason, EndReason::kEvicted);
+  const uint16_t evicted_port = records()[0].key.port_a == 53 ? records()[0].key.port_b : records()[0].key.port_a;
+  EXPECT_EQ(evicted_port, 1001);  // flow 1: last seen at 0.3 s, the stalest
+  feed(udp_frame("10.2.0.1", 2001, "10.2.0.2", 53), kT0 + 5200 * kMs);
+  ASSERT_EQ(records().size(), 2u);
+  const uint16_t second = records()[1].key.port_a == 53 ? records()[1].key.port_b : records()[1].key.port_a;
+  EXPECT_EQ(second, 1002);
+}
+
 // White-box: with capacity 64 the table has 16 buckets of 8 slots. Flows
 // whose two candidate buckets are both {0, 1} fill 16 slots; the 17th such
 // flow must evict the least recently seen of them although the pool has room.
