@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     toolRow(e2e2, MIX.packets, fileBase),
     ...peers.map((p) => toolRow(p, MIX.packets, fileBase)),
     '',
-    `Peer versions: ${tsharkVersion}.`,
+    `Peer versions: ${tsharkVersion}`,
     '',
   ];
   const report = lines.join('\n');
