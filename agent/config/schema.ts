@@ -1,0 +1,128 @@
+// The agent's configuration: the contract between the operator (which renders it into a
+// ConfigMap, operator/render/agent-config.ts) and the agent (which parses it at start). Versioned:
+// a change that an older agent could misread gets a new `version`. Secrets are never in it, only
+// the paths where their volumes are mounted. The node name comes from the environment (NODE_NAME,
+// downward API), so one ConfigMap serves every node.
+import { z } from 'zod';
+
+export const AGENT_CONFIG_VERSION = 1;
+/** Where the operator mounts the config in the agent container. */
+export const AGENT_CONFIG_DIR = '/etc/tapline';
+export const AGENT_CONFIG_KEY = 'agent.json';
+export const AGENT_CONFIG_PATH = `${AGENT_CONFIG_DIR}/${AGENT_CONFIG_KEY}`;
+
+const name = z.string().min(1).max(253);
+const absolutePath = z.string().regex(/^\/[^\0]*$/, { message: 'must be an absolute path' });
+const seconds = (max: number) => z.int().min(1).max(max);
+/** A NATS subject: dot-separated tokens, no wildcards or whitespace. */
+const subject = z.string().regex(/^[^.*>\s]+(\.[^.*>\s]+)*$/, { message: 'must be a NATS subject without wildcards' });
+
+/** A string made safe as one NATS subject token (policy and node names may contain dots). */
+export function subjectToken(s: string): string {
+  return s.replace(/[.*>\s]/g, '_');
+}
+
+const common = {
+  filter: z.string().min(1).max(4096).optional(),
+  snaplen: z.int().min(64).max(65535),
+  workers: z.int().min(1).max(64),
+  /** Cpuset list (2-5,8) to pin the workers to, one CPU each, in order. */
+  cores: z.string().regex(/^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*$/).optional(),
+};
+
+export const AfPacketCaptureSchema = z.strictObject({
+  backend: z.literal('afpacket'),
+  interfaces: z.array(z.string().regex(/^[A-Za-z0-9_][-A-Za-z0-9_.]{0,14}$/)).min(1).max(16),
+  ...common,
+});
+
+/** The devices of a DPDK agent: listed, or in the env var the SR-IOV device plugin sets. */
+export const DpdkDevicesSchema = z.union([
+  z.strictObject({ pciAddresses: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/)).min(1).max(16) }),
+  z.strictObject({
+    /** e.g. PCIDEVICE_INTEL_COM_SRIOV_VF: comma-separated PCI addresses of the VFs allocated to the pod. */
+    pciAddressesFromEnv: z.string().regex(/^PCIDEVICE_[A-Z0-9_-]+$/),
+    resourceName: z.string().min(1),
+  }),
+]);
+
+export const DpdkCaptureSchema = z.strictObject({
+  backend: z.literal('dpdk'),
+  devices: DpdkDevicesSchema,
+  hugepages: z.strictObject({
+    pageSize: z.enum(['2Mi', '1Gi']),
+    /** Hugepage memory for the EAL, in MiB (--socket-mem / -m). */
+    memoryMiB: z.int().min(2),
+    /** hugetlbfs mount (--huge-dir). */
+    dir: absolutePath,
+  }),
+  /** DPDK runtime directory (writable; the root filesystem is read-only). */
+  runtimeDir: absolutePath,
+  ...common,
+});
+
+export const CaptureConfigSchema = z.discriminatedUnion('backend', [AfPacketCaptureSchema, DpdkCaptureSchema]);
+
+export const AgentConfigSchema = z.strictObject({
+  version: z.literal(AGENT_CONFIG_VERSION),
+  policy: z.strictObject({
+    namespace: name,
+    name,
+    uid: z.string().min(1),
+    generation: z.int().min(0),
+  }),
+  capture: CaptureConfigSchema,
+  flows: z.strictObject({
+    idleTimeoutSeconds: seconds(86_400),
+    activeTimeoutSeconds: seconds(604_800),
+    maxFlows: z.int().min(1024).max(2 ** 31),
+  }),
+  detectors: z.strictObject({
+    volumetric: z.strictObject({
+      enabled: z.boolean(),
+      packetsPerSecond: z.int().min(1).optional(),
+      bytesPerSecond: z.int().min(1).optional(),
+      windowSeconds: seconds(3600),
+    }),
+    synFlood: z.strictObject({
+      enabled: z.boolean(),
+      synsPerSecond: z.int().min(1),
+      halfOpenPercent: z.int().min(1).max(100),
+      windowSeconds: seconds(3600),
+    }),
+    portScan: z.strictObject({ enabled: z.boolean(), distinctPorts: z.int().min(2).max(65535), windowSeconds: seconds(3600) }),
+    heavyHitters: z.strictObject({ enabled: z.boolean(), topK: z.int().min(1).max(1000), intervalSeconds: seconds(3600) }),
+    cooldownSeconds: seconds(86_400),
+  }),
+  export: z.strictObject({
+    servers: z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/)).min(1),
+    stream: z.string().regex(/^[A-Za-z0-9_-]+$/),
+    /** The agent publishes to `<flows>.<subjectToken(NODE_NAME)>` and `<alerts>.<subjectToken(NODE_NAME)>`. */
+    subjects: z.strictObject({ flows: subject, alerts: subject }),
+    /** Present when the agent should create or update the stream. */
+    createStream: z
+      .strictObject({
+        subjects: z.array(z.string().min(1)).min(1),
+        maxAgeSeconds: z.int().min(0),
+        maxBytes: z.int().min(1).optional(),
+        replicas: z.int().min(1).max(5),
+      })
+      .optional(),
+    /** A NATS .creds file (mounted from a Secret). */
+    credentialsFile: absolutePath.optional(),
+    /** Client certificate, key and CA (mounted from a kubernetes.io/tls Secret); caFile may be absent on disk. */
+    tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath, caFile: absolutePath }).optional(),
+  }),
+  metrics: z.strictObject({ port: z.int().min(1).max(65535) }),
+});
+
+export type AgentConfig = z.output<typeof AgentConfigSchema>;
+export type CaptureConfig = z.output<typeof CaptureConfigSchema>;
+
+/** The agent's environment, set by the DaemonSet (downward API). */
+export const AgentEnvSchema = z.object({
+  NODE_NAME: z.string().min(1).max(253),
+  POD_NAME: z.string().min(1).optional(),
+  POD_NAMESPACE: z.string().min(1).optional(),
+});
+export type AgentEnv = z.output<typeof AgentEnvSchema>;

@@ -1,0 +1,468 @@
+// startCluster()/stopCluster(): a real control plane on loopback for tests and demos.
+//
+//   etcd ─ kube-apiserver (RBAC+Node authz, service accounts, default admission)
+//            ├─ kube-controller-manager (DaemonSet, GC, ServiceAccount/token, node lifecycle, ...)
+//            ├─ kube-scheduler
+//            └─ kwok (plays the kubelet of nodes annotated kwok.x-k8s.io/node=fake: node status,
+//                     leases, pods Running/Ready, deletion of terminating pods)
+//
+// Everything lives under `dir` (default test/.cluster, git-ignored): pki/, data/, kubeconfigs/,
+// logs/<component>.log, kubeconfig (admin) and state.json (pids, ports) that stopCluster() and
+// `npm run cluster:down` use. Ports are picked free on 127.0.0.1 at start; nothing listens
+// elsewhere, and node/pod addresses handed out by kwok are loopback addresses too.
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLUSTER_COMPONENTS, ensureBinaries, pinnedVersions } from './build.mjs';
+import { KubeClient, waitFor } from './kube-client.mjs';
+import { writeKubeconfig } from './kubeconfig.mjs';
+import { defaultClusterDir } from './paths.mjs';
+import { generatePki } from './pki.mjs';
+import { assertRunning, freePorts, isOurProcess, startProcess, stopProcess } from './processes.mjs';
+import { tailOfFile } from './util.mjs';
+
+export const STATE_FILE = 'state.json';
+export const CAPTURE_LABEL = 'tapline.dev/capture';
+export const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
+const SERVICE_CIDR = '10.96.0.0/16'; // ClusterIP allocation only: no proxy runs, nothing routes there
+const SERVICE_IP = '10.96.0.1';
+const STOP_ORDER = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+
+export class ClusterError extends Error {
+  constructor(message, { component, logPath, interrupted, cause } = {}) {
+    super(message, { cause });
+    this.name = 'ClusterError';
+    this.component = component;
+    this.logPath = logPath;
+    this.interrupted = interrupted; // 'SIGINT' | 'SIGTERM' when start was interrupted
+  }
+}
+export const isClusterError = (e) => e instanceof Error && e.name === 'ClusterError';
+
+/** The state.json of `dir`, or undefined. */
+export function readState(dir = defaultClusterDir()) {
+  try {
+    return JSON.parse(readFileSync(join(dir, STATE_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function writeState(dir, state) {
+  const p = join(dir, STATE_FILE);
+  writeFileSync(`${p}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+  renameSync(`${p}.tmp`, p);
+}
+
+/** A KubeClient with the admin identity of a cluster handle (or state). */
+export function kubeClient(handle) {
+  return new KubeClient({ server: handle.server, caFile: handle.caFile, certFile: handle.certFile, keyFile: handle.keyFile });
+}
+
+function handleFromState(state, startedByUs) {
+  return {
+    dir: state.dir,
+    kubeconfigPath: state.kubeconfigPath,
+    server: state.server,
+    caFile: state.caFile,
+    certFile: state.certFile,
+    keyFile: state.keyFile,
+    statePath: join(state.dir, STATE_FILE),
+    logDir: state.logDir,
+    binDir: state.binDir,
+    kubectl: state.kubectl,
+    bins: state.bins,
+    versions: state.versions,
+    ports: state.ports,
+    nodes: state.nodes,
+    captureLabel: CAPTURE_LABEL,
+    pids: Object.fromEntries(state.processes.map((p) => [p.name, p.pid])),
+    startedByUs,
+  };
+}
+
+/** True when every recorded process still runs and the API server answers /readyz. */
+export async function isClusterHealthy(state) {
+  if (!state?.processes?.length) return false;
+  if (!STOP_ORDER.every((n) => state.processes.some((p) => p.name === n && isOurProcess(p.pid, p.bin)))) return false;
+  try {
+    const r = await kubeClient(state).raw('GET', '/readyz', { timeoutMs: 5_000 });
+    return r.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function probe(url, { insecure = false, timeoutMs = 3_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(url);
+    const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(u, { method: 'GET', rejectUnauthorized: !insecure, timeout: timeoutMs }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url}`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function nodeObject(name, i, { capture, extraLabels, resources, kubeletVersion }) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        'node.kubernetes.io/instance-type': 'kwok',
+        type: 'kwok',
+        ...(capture ? { [CAPTURE_LABEL]: 'true' } : {}),
+        ...extraLabels,
+      },
+      annotations: { [KWOK_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+    },
+    // Loopback pod CIDR and node address: anything that dials a pod or node IP stays on this host.
+    spec: { podCIDR: `127.100.${i}.0/24`, podCIDRs: [`127.100.${i}.0/24`] },
+    status: {
+      addresses: [{ type: 'InternalIP', address: `127.0.1.${i + 1}` }, { type: 'Hostname', address: name }],
+      capacity: resources,
+      allocatable: resources,
+      nodeInfo: {
+        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion, kubeProxyVersion: '',
+        containerRuntimeVersion: 'kwok', kernelVersion: 'kwok', osImage: 'kwok', machineID: '', systemUUID: '', bootID: '',
+      },
+    },
+  };
+}
+
+const DEFAULT_RESOURCES = Object.freeze({
+  cpu: '32',
+  memory: '128Gi',
+  pods: '110',
+  'ephemeral-storage': '100Gi',
+  'hugepages-2Mi': '2Gi',
+  'hugepages-1Gi': '8Gi',
+});
+
+/**
+ * Starts a cluster and resolves when it is usable: API server ready, controllers and scheduler
+ * healthy, the default ServiceAccount created, every kwok node Ready.
+ *
+ * @param {object}   [o]
+ * @param {string}   [o.dir]            default test/.cluster (or $TAPLINE_CLUSTER_DIR)
+ * @param {number}   [o.nodes=3]        kwok nodes kwok-node-0..N-1
+ * @param {number}   [o.captureNodes]   how many of them (the first ones) get tapline.dev/capture=true; default nodes-1 (at least 1)
+ * @param {(i:number)=>Record<string,string>} [o.nodeLabels]  extra labels per node
+ * @param {Record<string,string>} [o.nodeResources]  extra capacity/allocatable (e.g. {'intel.com/sriov': '8'})
+ * @param {boolean}  [o.reuse=false]    return the healthy cluster already running in `dir` instead of failing
+ * @param {boolean}  [o.withKubectl=true] also build kubectl (it shares almost all its packages: ~20 s of CPU on a cold build)
+ * @param {Record<string,string[]>} [o.extraArgs]  more flags per component, e.g. {'kube-apiserver': ['--feature-gates=...']}
+ * @param {number}   [o.timeoutMs=120000] limit for each readiness wait
+ * @param {(msg:string)=>void} [o.log]
+ * @returns {Promise<ClusterHandle>}
+ */
+export async function startCluster(o = {}) {
+  const dir = o.dir ?? defaultClusterDir();
+  const log = o.log ?? ((m) => process.stderr.write(`[cluster] ${m}\n`));
+  const nodes = o.nodes ?? 3;
+  const captureNodes = o.captureNodes ?? Math.max(1, nodes - 1);
+  const timeoutMs = o.timeoutMs ?? 120_000;
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 250) throw new ClusterError(`nodes must be an integer 0..250, got ${nodes}`);
+
+  const existing = readState(dir);
+  if (existing) {
+    const alive = existing.processes.filter((p) => isOurProcess(p.pid, p.bin));
+    if (alive.length > 0) {
+      if (o.reuse && await isClusterHealthy(existing)) {
+        log(`reusing the cluster already running from ${dir} (${existing.server})`);
+        return handleFromState(existing, false);
+      }
+      if (!o.reuse) {
+        throw new ClusterError(`a cluster is already running from ${dir} (${alive.map((p) => `${p.name} pid ${p.pid}`).join(', ')}); stop it with 'npm run cluster:down' or pass reuse`);
+      }
+      log(`the cluster recorded in ${dir} is unhealthy: stopping it and starting afresh`);
+    }
+    await stopCluster({ dir, log: () => {} });
+  }
+
+  const t0 = Date.now();
+  const want = (o.withKubectl ?? true) ? [...CLUSTER_COMPONENTS, 'kubectl'] : [...CLUSTER_COMPONENTS];
+  let built;
+  try {
+    built = await ensureBinaries(want, { log });
+  } catch (e) {
+    throw new ClusterError(`cannot build the control-plane binaries: ${e.message}`, { cause: e, component: e.components?.join(',') });
+  }
+  const bins = { ...built.bins };
+  if (!bins.kubectl && existsSync(join(built.dir, 'kubectl'))) bins.kubectl = join(built.dir, 'kubectl');
+
+  // Fresh directory (a stale one was cleaned by stopCluster above).
+  rmSync(dir, { recursive: true, force: true });
+  const logDir = join(dir, 'logs');
+  const dataDir = join(dir, 'data');
+  const kcDir = join(dir, 'kubeconfigs');
+  for (const d of [logDir, dataDir, kcDir]) mkdirSync(d, { recursive: true });
+  const pki = generatePki(join(dir, 'pki'), { serviceIP: SERVICE_IP });
+
+  const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort] = await freePorts(6);
+  const server = `https://127.0.0.1:${apiPort}`;
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  const state = {
+    version: 1,
+    dir,
+    startedAt: new Date().toISOString(),
+    server,
+    kubeconfigPath,
+    caFile: pki.caCert,
+    certFile: pki.clients.admin.cert,
+    keyFile: pki.clients.admin.key,
+    logDir,
+    binDir: built.dir,
+    bins,
+    kubectl: bins.kubectl,
+    versions: pinnedVersions(),
+    ports: { etcd: etcdPort, etcdPeer: etcdPeerPort, apiserver: apiPort, kubeControllerManager: kcmPort, kubeScheduler: schedPort, kwok: kwokPort },
+    nodes: [],
+    processes: [],
+  };
+  writeState(dir, state);
+
+  const started = [];
+  const start = (name, args, env = process.env) => {
+    const p = startProcess({ name, bin: bins[name], args: [...args, ...(o.extraArgs?.[name] ?? [])], logDir, env, cwd: dir });
+    started.push(p);
+    state.processes.push({ name, pid: p.pid, bin: p.bin, logPath: p.logPath });
+    writeState(dir, state);
+    return p;
+  };
+  // Ctrl-C / SIGTERM (CLI use): the current wait gives up within its poll interval and the
+  // failure path below stops everything started so far.
+  let interrupted;
+  const checkInterrupt = () => {
+    if (interrupted) throw new ClusterError(`interrupted by ${interrupted}`, { interrupted });
+  };
+  const aborted = (p) => () => {
+    checkInterrupt();
+    assertRunning(p);
+  };
+  let onSignal;
+  if (o.handleSignals) {
+    onSignal = (sig) => {
+      if (!interrupted) log(`${sig}: stopping what was started`);
+      interrupted = sig;
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+
+  try {
+    // etcd
+    const etcd = start('etcd', [
+      '--name=default',
+      `--data-dir=${join(dataDir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeerPort}`,
+      '--initial-cluster-state=new',
+      '--unsafe-no-fsync=true', // a test cluster: durability is not wanted, speed is
+      '--quota-backend-bytes=2147483648',
+      '--log-level=warn',
+    ]);
+    await waitFor('etcd /health', async () => {
+      const r = await probe(`http://127.0.0.1:${etcdPort}/health`);
+      return r.status === 200 && /"health":\s*"true"/.test(r.body);
+    }, { timeoutMs, abortIf: aborted(etcd) });
+    log(`etcd ready on 127.0.0.1:${etcdPort}`);
+
+    // kube-apiserver
+    const apiserver = start('kube-apiserver', [
+      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
+      '--bind-address=127.0.0.1',
+      '--advertise-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${pki.apiserver.cert}`,
+      `--tls-private-key-file=${pki.apiserver.key}`,
+      `--client-ca-file=${pki.caCert}`,
+      '--authorization-mode=Node,RBAC',
+      '--enable-admission-plugins=NodeRestriction',
+      '--allow-privileged=true', // capture agents may need it; the operator decides per policy
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+      `--service-account-key-file=${pki.saPub}`,
+      `--service-account-signing-key-file=${pki.saKey}`,
+      `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
+      `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+      '--endpoint-reconciler-type=none', // 127.0.0.1 is not a valid Endpoints address; no in-cluster clients here
+      '--profiling=false',
+      '--v=0',
+    ]);
+    const admin = new KubeClient({ server, caFile: pki.caCert, certFile: pki.clients.admin.cert, keyFile: pki.clients.admin.key });
+    await waitFor('kube-apiserver /readyz', async () => {
+      const r = await admin.raw('GET', '/readyz', { timeoutMs: 5_000 });
+      return r.status === 200;
+    }, {
+      timeoutMs,
+      abortIf: aborted(apiserver),
+      describe: async () => (await admin.raw('GET', '/readyz?verbose', { timeoutMs: 5_000 })).body.split('\n').filter((l) => l.includes('failed')).join('; '),
+    });
+    log(`kube-apiserver ready at ${server}`);
+
+    // kubeconfigs
+    writeKubeconfig(kubeconfigPath, { server, caFile: pki.caCert, certFile: pki.clients.admin.cert, keyFile: pki.clients.admin.key, user: 'tapline-admin' });
+    const kc = {};
+    for (const name of ['kube-controller-manager', 'kube-scheduler', 'kwok']) {
+      kc[name] = writeKubeconfig(join(kcDir, `${name}.kubeconfig`), {
+        server, caFile: pki.caCert, certFile: pki.clients[name].cert, keyFile: pki.clients[name].key, user: name,
+      });
+    }
+
+    // controller-manager, scheduler, kwok (in parallel)
+    const kcm = start('kube-controller-manager', [
+      `--kubeconfig=${kc['kube-controller-manager']}`,
+      `--authentication-kubeconfig=${kc['kube-controller-manager']}`,
+      `--authorization-kubeconfig=${kc['kube-controller-manager']}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${kcmPort}`,
+      '--leader-elect=false',
+      '--use-service-account-credentials=true', // each controller runs as its own ServiceAccount
+      `--service-account-private-key-file=${pki.saKey}`,
+      `--root-ca-file=${pki.caCert}`,
+      `--cluster-signing-cert-file=${pki.caCert}`,
+      `--cluster-signing-key-file=${pki.caKey}`,
+      `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      '--allocate-node-cidrs=false',
+      '--controllers=*',
+      '--profiling=false',
+      '--v=0',
+    ]);
+    const sched = start('kube-scheduler', [
+      `--kubeconfig=${kc['kube-scheduler']}`,
+      `--authentication-kubeconfig=${kc['kube-scheduler']}`,
+      `--authorization-kubeconfig=${kc['kube-scheduler']}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${schedPort}`,
+      '--leader-elect=false',
+      '--profiling=false',
+      '--v=0',
+    ]);
+    const kwokHome = join(dir, 'kwok-home');
+    mkdirSync(kwokHome, { recursive: true });
+    const kwok = start('kwok', [
+      `--kubeconfig=${kc.kwok}`,
+      `--config=${built.kwokStages}`,
+      '--manage-all-nodes=false',
+      `--manage-nodes-with-annotation-selector=${KWOK_ANNOTATION}=fake`,
+      '--node-lease-duration-seconds=40',
+      '--node-ip=127.0.1.254',
+      '--cidr=127.100.255.0/24',
+      `--server-address=127.0.0.1:${kwokPort}`,
+    ], { ...process.env, HOME: kwokHome }); // kwok also reads ~/.kwok/kwok.yaml: keep it hermetic
+    await Promise.all([
+      waitFor('kube-controller-manager /healthz', async () => (await probe(`https://127.0.0.1:${kcmPort}/healthz`, { insecure: true })).status === 200, { timeoutMs, abortIf: aborted(kcm) }),
+      waitFor('kube-scheduler /healthz', async () => (await probe(`https://127.0.0.1:${schedPort}/healthz`, { insecure: true })).status === 200, { timeoutMs, abortIf: aborted(sched) }),
+      waitFor('kwok /healthz', async () => (await probe(`http://127.0.0.1:${kwokPort}/healthz`)).status === 200, { timeoutMs, abortIf: aborted(kwok) }),
+    ]);
+    log('kube-controller-manager, kube-scheduler and kwok healthy');
+
+    // nodes
+    const resources = { ...DEFAULT_RESOURCES, ...o.nodeResources };
+    for (let i = 0; i < nodes; i++) {
+      checkInterrupt();
+      const name = `kwok-node-${i}`;
+      const capture = i < captureNodes;
+      const obj = nodeObject(name, i, { capture, extraLabels: o.nodeLabels?.(i) ?? {}, resources, kubeletVersion: state.versions['k8s.io/kubernetes'] });
+      await admin.create('/api/v1/nodes', obj);
+      state.nodes.push({ name, labels: obj.metadata.labels });
+    }
+    writeState(dir, state);
+    const describeNodes = async () => {
+      const list = await admin.get('/api/v1/nodes');
+      return list.items.map((n) => `${n.metadata.name}: Ready=${n.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? 'none'}`).join(', ');
+    };
+    if (nodes > 0) {
+      await waitFor(`${nodes} kwok nodes Ready`, async () => {
+        const list = await admin.get('/api/v1/nodes?labelSelector=type%3Dkwok');
+        const ready = list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
+        return ready.length >= nodes;
+      }, { timeoutMs, abortIf: aborted(kwok), describe: describeNodes });
+    }
+    // The ServiceAccount controller (in kube-controller-manager) has run: pods can be created.
+    await waitFor('ServiceAccount default/default', () => admin.getOrUndefined('/api/v1/namespaces/default/serviceaccounts/default'), { timeoutMs, abortIf: aborted(kcm) });
+    for (const p of started) assertRunning(p);
+    log(`cluster up in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${nodes} nodes (${captureNodes} labelled ${CAPTURE_LABEL}=true), kubeconfig ${kubeconfigPath}`);
+    return handleFromState(state, true);
+  } catch (e) {
+    const component = e.component ?? undefined;
+    // A timeout names no component: show every log's tail, read before the shutdown noise.
+    const detail = component || e.name !== 'WaitTimeoutError' ? ''
+      : `\n${readdirSync(logDir).map((f) => `--- ${join(logDir, f)} (tail)\n${tailOfFile(join(logDir, f), 8)}`).join('\n')}`;
+    await stopCluster({ dir, keepLogs: true, log: () => {} });
+    if (interrupted) {
+      throw new ClusterError(`cluster start interrupted by ${interrupted}; all started processes were stopped (logs kept in ${logDir})`, { cause: e, interrupted });
+    }
+    throw new ClusterError(`cluster start failed: ${e.message}${detail}\n(all started processes were stopped; logs kept in ${logDir})`, { cause: e, component, logPath: e.logPath });
+  } finally {
+    if (onSignal) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+/**
+ * Stops every process recorded in `dir`/state.json (or a handle's dir) and removes the directory.
+ * Safe to call when nothing runs. `keepLogs` keeps `dir`/logs.
+ */
+export async function stopCluster(o = {}) {
+  const dir = o.dir ?? defaultClusterDir();
+  const log = o.log ?? ((m) => process.stderr.write(`[cluster] ${m}\n`));
+  const state = readState(dir);
+  const stopped = [];
+  if (state?.processes) {
+    const order = [...state.processes].sort((a, b) => STOP_ORDER.indexOf(a.name) - STOP_ORDER.indexOf(b.name));
+    for (const p of order) {
+      if (await stopProcess(p, { graceMs: o.graceMs ?? 10_000 })) stopped.push(`${p.name} (pid ${p.pid})`);
+    }
+  }
+  if (existsSync(dir)) {
+    if (o.keepLogs) {
+      for (const entry of readdirSync(dir)) if (entry !== 'logs') rmSync(join(dir, entry), { recursive: true, force: true });
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  log(stopped.length ? `stopped ${stopped.join(', ')}` : 'no cluster processes were running');
+  return { stopped };
+}
+
+/**
+ * @typedef {object} ClusterHandle
+ * @property {string} dir
+ * @property {string} kubeconfigPath   admin kubeconfig (system:masters)
+ * @property {string} server           https://127.0.0.1:<port>
+ * @property {string} caFile
+ * @property {string} certFile         admin client cert
+ * @property {string} keyFile
+ * @property {string} statePath
+ * @property {string} logDir
+ * @property {string} binDir
+ * @property {string|undefined} kubectl
+ * @property {Record<string,string>} bins
+ * @property {Record<string,string>} versions
+ * @property {Record<string,number>} ports
+ * @property {{name:string, labels:Record<string,string>}[]} nodes
+ * @property {string} captureLabel
+ * @property {Record<string,number>} pids
+ * @property {boolean} startedByUs     false when an already running cluster was reused
+ */

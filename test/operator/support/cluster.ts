@@ -1,0 +1,24 @@
+// Which cluster the API-server tests use: TAPLINE_CLUSTER_KUBECONFIG, or the one the vitest
+// global setup test/cluster/global-setup.ts provides (inject('cluster')). None: the tests skip.
+import { inject } from 'vitest';
+
+export function clusterKubeconfig(): string | undefined {
+  if (process.env.TAPLINE_CLUSTER_KUBECONFIG) return process.env.TAPLINE_CLUSTER_KUBECONFIG;
+  try {
+    return (inject('cluster') as { kubeconfigPath?: string } | undefined)?.kubeconfigPath;
+  } catch {
+    return undefined;
+  }
+}
+
+export const SKIP_REASON = 'skipped: needs a cluster (set TAPLINE_CLUSTER_KUBECONFIG, or run in the cluster vitest project)';
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
