@@ -31,6 +31,7 @@
 // Not modelled: flow-table eviction (size the table above the capture's
 // concurrent flows), fragment-table eviction (1024 x 4 entries), out-of-order
 // timestamps.
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './headers.js';
 import { communityId } from './community-id.js';
 import { compareAddrBytes, formatIp } from './ip-addr.js';
 import { type FrameMeta } from './scenario.js';
@@ -101,10 +102,6 @@ export interface ExpectedFlow {
   scenario: string;
 }
 
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
 const ST_FIN_A = 1;
 const ST_FIN_B = 2;
 const ST_CLOSED_FIN = 4;
