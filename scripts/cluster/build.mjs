@@ -10,14 +10,14 @@
 //
 // Env: TAPLINE_CACHE_DIR (cache root), GO (go binary), TAPLINE_BUILD_TIMEOUT_S (default 5400),
 //      TAPLINE_BUILD_VERBOSE=1 (stream go's output).
-import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
-} from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { cacheRoot, toolsDir } from './paths.mjs';
+import {
+  findGo, goBuildEnv, goOutputName, pruneOldBuilds, runLogged, toolsBinDir, withDirLock,
+} from '../lib/go-tools.mjs';
+import { toolsDir } from './paths.mjs';
 import { tailOfFile } from './util.mjs';
 
 /** Every binary of the harness: name -> Go package (a `tool` in test/cluster/tools/go.mod). */
@@ -49,6 +49,12 @@ function ldflags() {
   return ['-s', '-w', ...x].join(' ');
 }
 
+export { findGo };
+
+function goVersionOf(go) {
+  return spawnSync(go, ['env', 'GOVERSION'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } }).stdout.trim();
+}
+
 export class BuildError extends Error {
   constructor(message, { components, logPath, cause } = {}) {
     super(message, { cause });
@@ -58,20 +64,6 @@ export class BuildError extends Error {
   }
 }
 export const isBuildError = (e) => e instanceof Error && e.name === 'BuildError';
-
-/** Finds the go binary: $GO, then PATH, then /usr/local/go/bin/go. */
-export function findGo() {
-  const candidates = [];
-  if (process.env.GO) candidates.push(process.env.GO);
-  for (const dir of (process.env.PATH || '').split(delimiter)) if (dir) candidates.push(join(dir, 'go'));
-  candidates.push('/usr/local/go/bin/go');
-  for (const c of candidates) {
-    try {
-      if (statSync(c).isFile()) return c;
-    } catch { /* next */ }
-  }
-  throw new BuildError('no Go toolchain found: set GO=/path/to/go or put go on PATH (Go >= 1.26 is needed)');
-}
 
 /** Versions pinned in go.mod, for display: { 'k8s.io/kubernetes': 'v1.37.2', ... }. */
 export function pinnedVersions() {
@@ -84,97 +76,9 @@ export function pinnedVersions() {
   return out;
 }
 
-function goEnv(go) {
-  const r = spawnSync(go, ['env', 'GOVERSION', 'GOOS', 'GOARCH'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
-  if (r.status !== 0) throw new BuildError(`'${go} env' failed: ${r.stderr || r.error}`);
-  const [version, goos, goarch] = r.stdout.trim().split('\n');
-  return { version, goos, goarch };
-}
-
 /** The cache directory for the current pins; computing it runs `go env` once (tens of ms). */
 export function binDir({ go = findGo() } = {}) {
-  const { version, goos, goarch } = goEnv(go);
-  const h = createHash('sha256');
-  h.update(readFileSync(join(toolsDir, 'go.mod')));
-  h.update('\0');
-  h.update(readFileSync(join(toolsDir, 'go.sum')));
-  h.update(`\0${version}\0${goos}/${goarch}\0cgo=0\0trimpath\0${ldflags()}`);
-  return join(cacheRoot(), 'cluster-bin', h.digest('hex').slice(0, 16));
-}
-
-function goEnvForBuild() {
-  const root = cacheRoot();
-  const env = {
-    ...process.env,
-    GOMODCACHE: join(root, 'go', 'mod'),
-    GOCACHE: join(root, 'go', 'build'),
-    CGO_ENABLED: '0',
-    GOFLAGS: '-mod=readonly', // go.sum is committed: a build never rewrites the pins
-    GOTOOLCHAIN: 'local',
-    GOWORK: 'off',
-  };
-  return env;
-}
-
-// One builder at a time per cache key (vitest and `npm run cluster:up` may race).
-async function withLock(dir, fn, timeoutMs) {
-  const lock = `${dir}.lock`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
-    } catch (e) {
-      if (e.code !== 'EEXIST') throw e;
-      let holder = NaN;
-      try { holder = Number(readFileSync(join(lock, 'pid'), 'utf8')); } catch { /* being created */ }
-      if (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      if (Date.now() > deadline) throw new BuildError(`timed out waiting for another build (lock ${lock}, pid ${holder})`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
-}
-
-function pidAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return e.code === 'EPERM';
-  }
-}
-
-// Every pin change makes a new key directory (~450 MB); keep the newest few, so switching
-// between two branches does not rebuild, and the cache does not grow without bound.
-const KEEP_BUILDS = 2;
-export function pruneOldBuilds(current, log) {
-  const root = dirname(current);
-  const dirs = readdirSync(root, { withFileTypes: true })
-    .filter((e) => e.isDirectory() && /^[0-9a-f]{16}$/.test(e.name) && join(root, e.name) !== current)
-    .map((e) => ({ path: join(root, e.name), mtime: statSync(join(root, e.name)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const { path } of dirs.slice(KEEP_BUILDS - 1)) {
-    if (existsSync(`${path}.lock`)) continue; // being built right now
-    rmSync(path, { recursive: true, force: true });
-    log(`removed old build ${path}`);
-  }
-}
-
-// go build -o DIR names a binary after the package's last path element, skipping a /vN suffix.
-function goOutputName(pkg) {
-  const parts = pkg.split('/');
-  let last = parts.at(-1);
-  if (/^v\d+$/.test(last)) last = parts.at(-2);
-  return last;
+  return toolsBinDir({ label: 'cluster', moduleDir: toolsDir, ldflags: ldflags(), go });
 }
 
 /**
@@ -194,7 +98,7 @@ export async function ensureBinaries(names = Object.keys(COMPONENTS), { log = (m
 
   mkdirSync(dir, { recursive: true });
   const timeoutMs = Number(process.env.TAPLINE_BUILD_TIMEOUT_S || 5400) * 1000;
-  return withLock(dir, async () => {
+  return withDirLock(dir, async () => {
     if (needStages && !existsSync(stagesPath)) writeKwokStages(go, stagesPath);
     const missing = missingNow(); // another process may have built them meanwhile
     if (missing.length === 0) return { ...done(), built: [], seconds: 0 };
@@ -212,7 +116,7 @@ export async function ensureBinaries(names = Object.keys(COMPONENTS), { log = (m
     const beat = setInterval(() => log(`  still building (${((Date.now() - started) / 1000).toFixed(0)}s)`), 60_000);
     let code;
     try {
-      code = await runLogged(go, args, { cwd: toolsDir, env: goEnvForBuild(), logPath, verbose, timeoutMs });
+      code = await runLogged(go, args, { cwd: toolsDir, env: goBuildEnv(), logPath, verbose, timeoutMs });
     } finally {
       clearInterval(beat);
     }
@@ -234,7 +138,7 @@ export async function ensureBinaries(names = Object.keys(COMPONENTS), { log = (m
       renameSync(from, bins[n]);
     }
     rmSync(tmp, { recursive: true, force: true });
-    writeFileSync(join(dir, 'versions.json'), `${JSON.stringify({ go: goEnv(go).version, ...versions }, null, 2)}\n`);
+    writeFileSync(join(dir, 'versions.json'), `${JSON.stringify({ go: goVersionOf(go), ...versions }, null, 2)}\n`);
     log(`built ${missing.join(', ')} in ${seconds.toFixed(0)}s`);
     pruneOldBuilds(dir, log);
     return { ...done(), built: missing, seconds };
@@ -254,7 +158,7 @@ const KWOK_STAGE_FILES = [
 ];
 
 function writeKwokStages(go, outPath) {
-  const env = goEnvForBuild();
+  const env = goBuildEnv();
   const r = spawnSync(go, ['mod', 'download', '-json', 'sigs.k8s.io/kwok'], { cwd: toolsDir, env, encoding: 'utf8' });
   let modDir;
   try { modDir = JSON.parse(r.stdout).Dir; } catch { /* below */ }
@@ -270,37 +174,6 @@ function writeKwokStages(go, outPath) {
   });
   writeFileSync(`${outPath}.tmp`, docs.join('---\n'));
   renameSync(`${outPath}.tmp`, outPath);
-}
-
-function runLogged(cmd, args, { cwd, env, logPath, verbose, timeoutMs }) {
-  return new Promise((resolve, reject) => {
-    const out = createWriteStream(logPath);
-    out.write(`$ (cd ${cwd} && ${cmd} ${args.join(' ')})\n`);
-    // nice: keep the machine usable (and the C++ build going) while Go compiles.
-    const child = spawn('nice', ['-n', '10', cmd, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const onData = (d) => { out.write(d); if (verbose) process.stderr.write(d); };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    }, timeoutMs);
-    // Ctrl-C / SIGTERM of this script takes the compiler down with it.
-    const onSignal = (sig) => {
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    child.on('error', (e) => { clearTimeout(timer); reject(new BuildError(`cannot run ${cmd}: ${e.message}`, { cause: e })); });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      out.end(() => resolve(timedOut ? null : code));
-    });
-  });
 }
 
 async function main(argv) {

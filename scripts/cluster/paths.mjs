@@ -5,7 +5,6 @@
 //   cache:  $TAPLINE_CACHE_DIR or ${XDG_CACHE_HOME:-~/.cache}/tapline
 //             go/mod, go/build                          shared GOMODCACHE / GOCACHE
 //             cluster-bin/<module>-<key>/               built binaries, keyed by go.mod+go.sum+toolchain
-import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,8 +19,4 @@ export function defaultClusterDir() {
     : join(repoRoot, 'test', '.cluster');
 }
 
-export function cacheRoot() {
-  if (process.env.TAPLINE_CACHE_DIR) return resolve(process.env.TAPLINE_CACHE_DIR);
-  const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(xdg, 'tapline');
-}
+export { cacheRoot } from '../lib/go-tools.mjs';

@@ -58,7 +58,8 @@ export function goBuildEnv({ cgo = false } = {}) {
 function goVersion(go) {
   const r = spawnSync(go, ['env', 'GOVERSION', 'GOOS', 'GOARCH'], { encoding: 'utf8', env: { ...process.env, GOTOOLCHAIN: 'local' } });
   if (r.status !== 0) throw new GoBuildError(`'${go} env' failed: ${r.stderr || r.error}`);
-  return r.stdout.trim().split('\n').join(' ');
+  const [version, goos, goarch] = r.stdout.trim().split('\n');
+  return `${version}\0${goos}/${goarch}`;
 }
 
 /** Versions of the listed modules as go.mod pins them: { module: 'vX.Y.Z' }. */
