@@ -13,3 +13,12 @@ try {
   process.exit(1);
 }
 await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'flow-engine-bench.js')).href);
+// Live capture: file vs DPDK (memory, veth) vs AF_PACKET (veth), 1 and 2 workers.
+const { captureBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'capture-bench.js')).href);
+process.stdout.write(`\n${await captureBench()}`);
+// Anomaly detectors: replay Mpps with every detector off vs on, as a ratio.
+const { detectorsBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'detectors-bench.js')).href);
+process.stdout.write(`\n${await detectorsBench()}`);
+// The agent: records/s to a JetStream file stream by batch size; packets/s end to end vs the engine alone.
+const { agentBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'agent-export-bench.js')).href);
+process.stdout.write(`\n${await agentBench()}`);

@@ -6,12 +6,41 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export interface NativeSourceOptions {
+export interface NativeFileSourceOptions {
   kind: 'file' | 'replay';
   path: string;
   /** replay: how many times each worker replays its share of the capture. */
   loops?: number;
 }
+
+/** native/src/source/afpacket_config.h */
+export interface NativeAfPacketSourceOptions {
+  kind: 'afpacket';
+  interfaces: string[];
+  ringMiB?: number;
+  blockKiB?: number;
+  blockTimeoutMs?: number;
+  fanoutGroup?: number;
+  promiscuous?: boolean;
+  cores?: string;
+}
+
+/** native/src/source/dpdk_config.h */
+export interface NativeDpdkSourceOptions {
+  kind: 'dpdk';
+  pciAddresses?: string[];
+  vdevs?: string[];
+  cores?: string;
+  memoryMiB?: number;
+  noHuge?: boolean;
+  hugeDir?: string;
+  filePrefix?: string;
+  inMemory?: boolean;
+  rxDescriptors?: number;
+  mbufsPerQueue?: number;
+}
+
+export type NativeSourceOptions = NativeFileSourceOptions | NativeAfPacketSourceOptions | NativeDpdkSourceOptions;
 
 export interface NativeEngineOptions {
   workers: number;
@@ -20,7 +49,26 @@ export interface NativeEngineOptions {
   activeTimeoutMs: number;
   /** Records per worker export ring. */
   exportRing?: number;
+  /** tcpdump-syntax capture filter, compiled once with libpcap. */
+  filter?: string;
+  /** Live sources: octets kept per packet. */
+  snaplen?: number;
+  /** Anomaly detectors (detector-options.ts); absent: all off. */
+  detectors?: NativeDetectorOptions;
   source: NativeSourceOptions;
+}
+
+/** native/binding/js_detect_config.cc (the output of DetectorOptionsSchema). */
+export interface NativeDetectorOptions {
+  volumetric?: { enabled: boolean; packetsPerSecond?: number | undefined; bytesPerSecond?: number | undefined; windowSeconds: number } | undefined;
+  synFlood?: { enabled: boolean; synsPerSecond: number; halfOpenPercent: number; windowSeconds: number } | undefined;
+  portScan?: { enabled: boolean; distinctPorts: number; distinctHosts?: number | undefined; windowSeconds: number } | undefined;
+  heavyHitters?: { enabled: boolean; topK: number; intervalSeconds: number } | undefined;
+  cooldownSeconds: number;
+  sketchWidth?: number | undefined;
+  alertQueue?: number | undefined;
+  maxAttacks?: number | undefined;
+  updateEveryWindows?: number | undefined;
 }
 
 export type NativeEncoding = 'jsonl' | 'packed';
@@ -39,6 +87,8 @@ export interface NativeEngine {
   info(): unknown;
   stop(): void;
   close(): Promise<void>;
+  /** Up to `max` queued alert events (plain objects; never blocks). */
+  drainAlerts(max: number): unknown[];
 }
 
 export interface NativeEngineClass {

@@ -6,6 +6,9 @@ import { z } from 'zod';
 
 import { loadBinding, type NativeEncoding, type NativeEngine } from './binding.js';
 import { EngineConfigError, EngineStateError, fromNativeError } from './errors.js';
+import { AlertEventSchema, type AlertEvent } from './alert-event.js';
+import { DetectorOptionsSchema } from './detector-options.js';
+import { AfPacketSourceSchema, DpdkSourceSchema } from './live-source.js';
 import { EngineInfoSchema, EngineStatsSchema, type EngineInfo, type EngineStats } from './stats.js';
 
 export const EngineOptionsSchema = z
@@ -15,9 +18,17 @@ export const EngineOptionsSchema = z
     idleTimeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).default(15_000),
     activeTimeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).default(1_800_000),
     exportRing: z.number().int().min(64).max(1 << 24).optional(),
+    /** Capture filter in tcpdump syntax (every source; see live-source.ts). */
+    filter: z.string().min(1).max(4096).optional(),
+    /** Octets kept per packet on live sources. */
+    snaplen: z.number().int().min(64).max(262144).optional(),
+    /** Anomaly detectors (detector-options.ts); absent: all off. Their events come from drainAlerts(). */
+    detectors: DetectorOptionsSchema.optional(),
     source: z.discriminatedUnion('kind', [
       z.object({ kind: z.literal('file'), path: z.string().min(1) }).strict(),
       z.object({ kind: z.literal('replay'), path: z.string().min(1), loops: z.number().int().min(1).max(1 << 20).default(1) }).strict(),
+      AfPacketSourceSchema,
+      DpdkSourceSchema,
     ]),
   })
   .strict()
@@ -33,6 +44,8 @@ export interface RecordBatch {
   /** JSON lines ('jsonl') or 96-byte packed records ('packed', see packed-record.ts). */
   data: Buffer;
 }
+
+const AlertsSchema = z.array(AlertEventSchema);
 
 const BatchSchema = z.object({ records: z.number().int().nonnegative(), data: z.instanceof(Buffer) }).nullable();
 
@@ -98,6 +111,17 @@ export class Engine {
 
   stats(): EngineStats {
     return EngineStatsSchema.parse(this.call(() => this.nativeEngine.stats()));
+  }
+
+  /**
+   * The alert events the detectors have produced since the last call (raised,
+   * updated, resolved, heavy-hitter reports), oldest first. Never blocks. Also
+   * after close(): a finished input's final events (every attack resolved) stay
+   * until taken. Events lost because nobody took them are counted in
+   * stats().alerts.dropped.
+   */
+  drainAlerts(max = 4096): AlertEvent[] {
+    return AlertsSchema.parse(this.call(() => this.nativeEngine.drainAlerts(max)));
   }
 
   info(): EngineInfo {

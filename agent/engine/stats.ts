@@ -21,6 +21,42 @@ export const EngineStatsSchema = z.object({
     fileSize: z.bigint().optional(),
     unsupportedLinkType: z.bigint(),
   }),
+  /** With a capture filter: file and replay packets it rejected (live sources: capture.filterRejected). */
+  filter: z.object({ rejected: z.bigint() }).optional(),
+  /**
+   * Live sources: the source's own counters. received/drops on every source;
+   * AF_PACKET adds kernelDrops, freezes; DPDK adds imissed, ierrors, rxNombuf
+   * and queues.<n>.packets.
+   */
+  capture: z
+    .object({
+      received: z.bigint(),
+      drops: z.bigint(),
+      filterRejected: z.bigint(),
+      queues: z.record(z.string(), z.object({ packets: z.bigint() })).optional(),
+    })
+    .catchall(z.bigint())
+    .optional(),
+  /** With detectors on (native/src/detect/collector.cc): ticks, drops at each bound, per-detector windows. */
+  detectors: z
+    .object({
+      ticks: z.bigint(),
+      ticksMerged: z.bigint(),
+      tickDrops: z.bigint(),
+      candidateDrops: z.bigint(),
+      scanSourcesReplaced: z.bigint(),
+      attackDrops: z.bigint(),
+      openAttacks: z.bigint(),
+      volumetric: z.object({ windows: z.bigint(), candidateDrops: z.bigint() }).optional(),
+      synFlood: z.object({ windows: z.bigint(), candidateDrops: z.bigint() }).optional(),
+      portScan: z.object({ windows: z.bigint(), sourceDrops: z.bigint() }).optional(),
+      heavyHitters: z.object({ intervals: z.bigint(), candidateDrops: z.bigint() }).optional(),
+    })
+    .optional(),
+  /** With detectors on: alert events produced, and dropped because drainAlerts() did not keep up. */
+  alerts: z
+    .object({ raised: z.bigint(), updated: z.bigint(), resolved: z.bigint(), reports: z.bigint(), dropped: z.bigint(), queued: z.bigint() })
+    .optional(),
   memoryBytes: z.bigint(),
   /** Of memoryBytes, the flow tables (buckets, flow pool, timer wheel). */
   flowTableBytes: z.bigint(),

@@ -1,58 +1,130 @@
 // The engine from memory without Node.js: preload a capture, replay it
 // `loops` times per worker, print per-worker packets per second as JSON.
 // For profiling (perf, callgrind) and multi-core scaling runs.
-//   tapline_replay_bench FILE [workers=1] [loops=3] [max_flows=262144]
+//   tapline_replay_bench FILE [workers=1] [loops=3] [max_flows=262144] [--detectors | --compare-detectors[=ROUNDS]]
+// --detectors: every anomaly detector on (thresholds as a policy would set
+// them, none reached by the bench captures: the cost is the sketches').
+// --compare-detectors: ROUNDS (default 2) alternating runs off, on, off, on ...
+// in this one process; prints each run and the ratio of the best on to the best off.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <thread>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/engine.h"
 
+namespace {
+
+constexpr uint64_t kSec = 1000000000ull;
+
+tapline::DetectConfig bench_detectors() {
+  tapline::DetectConfig d;
+  d.volumetric = {true, 1'000'000, 10'000'000'000ull, 1 * kSec};
+  d.syn_flood = {true, 100'000, 90, 1 * kSec};
+  d.port_scan = {true, 1000, 0, 10 * kSec};
+  d.heavy_hitters = {true, 10, 10 * kSec};
+  d.cooldown_ns = 10 * kSec;
+  return d;
+}
+
+struct Run {
+  uint64_t packets = 0, records = 0, alerts = 0;
+  std::vector<double> per_worker_mpps;
+  double total_mpps = 0;  // packets over the slowest worker's busy time
+};
+
+Run run_once(const tapline::EngineConfig& config, const tapline::SourceConfig& source) {
+  tapline::Engine engine(config, source);
+  engine.start();
+  std::vector<tapline::FlowRecord> buf(65536);
+  std::vector<tapline::AlertEvent> alerts(1024);
+  Run r;
+  // The consumer naps when the rings are empty: on a 2-core machine a
+  // spinning consumer would take a worker's core.
+  while (!engine.done()) {
+    const uint32_t n = engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
+    r.records += n;
+    r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  r.records += engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
+  engine.join();
+  r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
+  std::vector<std::pair<uint64_t, uint64_t>> per;  // packets, busy ns
+  for (const auto& [name, value] : engine.stats()) {
+    if (name == "packets") r.packets = value;
+    if (name.rfind("workers.", 0) == 0) {
+      const size_t w = std::stoul(name.substr(8));
+      if (per.size() <= w) per.resize(w + 1);
+      (name.find(".packets") != std::string::npos ? per[w].first : per[w].second) = value;
+    }
+  }
+  uint64_t slowest = 0;
+  for (const auto& [p, ns] : per) {
+    r.per_worker_mpps.push_back(ns ? p * 1e3 / static_cast<double>(ns) : 0.0);
+    slowest = std::max(slowest, ns);
+  }
+  r.total_mpps = slowest ? r.packets * 1e3 / static_cast<double>(slowest) : 0.0;
+  return r;
+}
+
+void print_run(const char* label, uint32_t workers, const Run& r) {
+  std::printf("{%s\"workers\":%u,\"packets\":%llu,\"records\":%llu,\"alerts\":%llu,\"perWorkerMpps\":[", label, workers,
+              static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.records),
+              static_cast<unsigned long long>(r.alerts));
+  for (size_t i = 0; i < r.per_worker_mpps.size(); ++i) std::printf("%s%.3f", i ? "," : "", r.per_worker_mpps[i]);
+  std::printf("],\"totalMpps\":%.3f}\n", r.total_mpps);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows]\n", argv[0]);
+  std::vector<const char*> pos;
+  bool detectors = false;
+  uint32_t compare_rounds = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--detectors") == 0) {
+      detectors = true;
+    } else if (std::strncmp(argv[i], "--compare-detectors", 19) == 0) {
+      compare_rounds = argv[i][19] == '=' ? static_cast<uint32_t>(std::atoi(argv[i] + 20)) : 2;
+      if (compare_rounds == 0) compare_rounds = 1;
+    } else {
+      pos.push_back(argv[i]);
+    }
+  }
+  if (pos.empty()) {
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]]\n",
+                 argv[0]);
     return 2;
   }
   tapline::EngineConfig config;
-  config.workers = argc > 2 ? static_cast<uint32_t>(std::atoi(argv[2])) : 1;
-  config.max_flows = argc > 4 ? std::strtoull(argv[4], nullptr, 10) : (1u << 18);
+  config.workers = pos.size() > 1 ? static_cast<uint32_t>(std::atoi(pos[1])) : 1;
+  config.max_flows = pos.size() > 3 ? std::strtoull(pos[3], nullptr, 10) : (1u << 18);
   tapline::SourceConfig source;
   source.kind = tapline::SourceConfig::Kind::kReplay;
-  source.path = argv[1];
-  source.loops = argc > 3 ? static_cast<uint32_t>(std::atoi(argv[3])) : 3;
+  source.path = pos[0];
+  source.loops = pos.size() > 2 ? static_cast<uint32_t>(std::atoi(pos[2])) : 3;
   try {
-    tapline::Engine engine(config, source);
-    engine.start();
-    std::vector<tapline::FlowRecord> buf(65536);
-    uint64_t records = 0;
-    // The consumer naps when the rings are empty: on a 2-core machine a
-    // spinning consumer would take a worker's core.
-    while (!engine.done()) {
-      const uint32_t n = engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
-      records += n;
-      if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    if (compare_rounds == 0) {
+      if (detectors) config.detect = bench_detectors();
+      print_run(detectors ? "\"detectors\":true," : "", config.workers, run_once(config, source));
+      return 0;
     }
-    records += engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
-    engine.join();
-    uint64_t packets = 0;
-    std::vector<std::pair<uint64_t, uint64_t>> per;  // packets, busy ns
-    for (const auto& [name, value] : engine.stats()) {
-      if (name == "packets") packets = value;
-      if (name.rfind("workers.", 0) == 0) {
-        const size_t w = std::stoul(name.substr(8));
-        if (per.size() <= w) per.resize(w + 1);
-        (name.find(".packets") != std::string::npos ? per[w].first : per[w].second) = value;
+    double best_off = 0, best_on = 0;
+    for (uint32_t round = 0; round < compare_rounds; ++round) {
+      for (bool on : {false, true}) {
+        config.detect = on ? bench_detectors() : tapline::DetectConfig{};
+        const Run r = run_once(config, source);
+        print_run(on ? "\"detectors\":true," : "\"detectors\":false,", config.workers, r);
+        (on ? best_on : best_off) = std::max(on ? best_on : best_off, r.total_mpps);
       }
     }
-    std::printf("{\"workers\":%u,\"packets\":%llu,\"records\":%llu,\"perWorkerMpps\":[", config.workers,
-                static_cast<unsigned long long>(packets), static_cast<unsigned long long>(records));
-    for (size_t i = 0; i < per.size(); ++i) {
-      std::printf("%s%.3f", i ? "," : "", per[i].second ? per[i].first * 1e3 / static_cast<double>(per[i].second) : 0.0);
-    }
-    std::printf("]}\n");
+    std::printf("{\"bestOffMpps\":%.3f,\"bestOnMpps\":%.3f,\"ratio\":%.3f}\n", best_off, best_on,
+                best_off > 0 ? best_on / best_off : 0.0);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "replay bench: %s\n", e.what());
     return 1;

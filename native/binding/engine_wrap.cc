@@ -28,6 +28,7 @@ void EngineWrap::Init(Napi::Env env, Napi::Object exports) {
                                         InstanceMethod<&EngineWrap::Stop>("stop"),
                                         InstanceMethod<&EngineWrap::Close>("close"),
                                         InstanceMethod<&EngineWrap::Info>("info"),
+                                        InstanceMethod<&EngineWrap::DrainAlerts>("drainAlerts"),  // alerts_js.cc
                                     });
   auto* data = new AddonData();
   data->engine_ctor = Napi::Persistent(ctor);

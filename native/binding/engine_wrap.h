@@ -7,6 +7,7 @@
 //   engine.stats()                               -> { name: bigint, ... } (nested)
 //   engine.stop()                                stop input; live flows end "shutdown"
 //   engine.close()                               -> Promise<void>: abandon + join
+//   engine.drainAlerts(max)                      -> alert events queued by the detectors (alerts_js.cc)
 #pragma once
 #include <napi.h>
 
@@ -30,6 +31,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value Stop(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value DrainAlerts(const Napi::CallbackInfo& info);  // alerts_js.cc
 
   Engine& engine(Napi::Env env);
 

@@ -34,6 +34,7 @@ JsEngineOptions read_engine_options(const Napi::Object& o) {
   e.timeouts.active_ns =
       read_uint(o, "activeTimeoutMs", 1, kMaxTimeoutMs, e.timeouts.active_ns / kMsToNs) * kMsToNs;
   e.export_ring = static_cast<uint32_t>(read_uint(o, "exportRing", 64, 1u << 24, e.export_ring));
+  read_detect_options(o, e.detect);  // js_detect_config.cc
 
   const Napi::Value src = o.Get("source");
   if (!src.IsObject()) throw EngineConfigError("source: must be an object");
@@ -42,6 +43,8 @@ JsEngineOptions read_engine_options(const Napi::Object& o) {
   const Napi::Value path = s.Get("path");
   if (!kind.IsString()) throw EngineConfigError("source.kind: must be \"file\" or \"replay\"");
   const std::string k = kind.As<Napi::String>().Utf8Value();
+  read_capture_options(o, out.source);  // filter, snaplen (js_live_config.cc)
+  if (read_live_source(s, k, out.source)) return out;  // afpacket, dpdk
   if (k == "file") {
     out.source.kind = SourceConfig::Kind::kFile;
   } else if (k == "replay") {

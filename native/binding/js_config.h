@@ -4,6 +4,8 @@
 #pragma once
 #include <napi.h>
 
+#include <string>
+
 #include "engine/engine.h"
 
 namespace tapline::binding {
@@ -14,5 +16,13 @@ struct JsEngineOptions {
 };
 
 JsEngineOptions read_engine_options(const Napi::Object& o);
+
+// js_live_config.cc: `filter` and `snaplen` (top level), and the live sources:
+// fills `out` and returns true when `kind` is "afpacket" or "dpdk".
+void read_capture_options(const Napi::Object& o, SourceConfig& out);
+bool read_live_source(const Napi::Object& s, const std::string& kind, SourceConfig& out);
+
+// js_detect_config.cc: `detectors` (absent: every detector off).
+void read_detect_options(const Napi::Object& o, DetectConfig& out);
 
 }  // namespace tapline::binding

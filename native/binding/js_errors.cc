@@ -4,6 +4,8 @@
 
 #include "engine/engine.h"
 #include "source/capture_file.h"
+#include "source/capture_filter.h"
+#include "source/live_source.h"
 
 namespace tapline::binding {
 
@@ -20,6 +22,15 @@ NativeFailure classify(std::exception_ptr e) {
     return {kCodeConfig, x.what()};
   } catch (const CaptureFileError& x) {
     return {kCodeCaptureFile, x.what()};
+  } catch (const FilterError& x) {
+    return {kCodeFilter, x.what()};
+  } catch (const CaptureError& x) {
+    switch (x.kind()) {
+      case CaptureError::Kind::kDevice: return {kCodeCaptureDevice, x.what()};
+      case CaptureError::Kind::kPermission: return {kCodeCapturePermission, x.what()};
+      case CaptureError::Kind::kSetup: return {kCodeCaptureSetup, x.what()};
+    }
+    return {kCodeCaptureSetup, x.what()};
   } catch (const std::bad_alloc&) {
     return {kCodeNative, "out of memory while allocating the flow engine"};
   } catch (const std::exception& x) {

@@ -11,6 +11,10 @@ namespace tapline::binding {
 inline constexpr const char* kCodeConfig = "ERR_TAPLINE_CONFIG";              // invalid option
 inline constexpr const char* kCodeCaptureFile = "ERR_TAPLINE_CAPTURE_FILE";  // unreadable/corrupt file
 inline constexpr const char* kCodeState = "ERR_TAPLINE_STATE";                // call at the wrong time
+inline constexpr const char* kCodeFilter = "ERR_TAPLINE_FILTER";                       // capture filter does not compile
+inline constexpr const char* kCodeCaptureDevice = "ERR_TAPLINE_CAPTURE_DEVICE";        // no such interface/PCI device/vdev
+inline constexpr const char* kCodeCapturePermission = "ERR_TAPLINE_CAPTURE_PERMISSION";  // capability, vfio, hugepages
+inline constexpr const char* kCodeCaptureSetup = "ERR_TAPLINE_CAPTURE_SETUP";          // EAL, cores, rings, memory
 inline constexpr const char* kCodeNative = "ERR_TAPLINE_NATIVE";              // anything else
 
 Napi::Error make_error(Napi::Env env, const char* code, const std::string& message);

@@ -1,6 +1,7 @@
 // The engine alone, from memory: a capture preloaded per worker (split by
 // the symmetric flow hash, as NIC RSS would) and replayed `loops` times, so
 // the numbers measure parse + hash + flow table, not the disk.
+import { type DetectorOptions } from '../../agent/engine/detector-options.js';
 import { Engine } from '../../agent/engine/engine.js';
 
 export interface ReplayResult {
@@ -17,8 +18,14 @@ export interface ReplayResult {
   bytesPerFlow: number;
 }
 
-export async function measureReplay(path: string, workers: number, loops: number, maxFlows: number): Promise<ReplayResult> {
-  const engine = await Engine.open({ workers, maxFlows, source: { kind: 'replay', path, loops } });
+export async function measureReplay(
+  path: string,
+  workers: number,
+  loops: number,
+  maxFlows: number,
+  detectors?: DetectorOptions,
+): Promise<ReplayResult> {
+  const engine = await Engine.open({ workers, maxFlows, source: { kind: 'replay', path, loops }, ...(detectors ? { detectors } : {}) });
   try {
     engine.start();
     let flows = 0;

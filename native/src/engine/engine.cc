@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "engine/live_source_factory.h"
 #include "engine/replay_feed.h"
 #include "flow/flow_hash.h"
 
@@ -32,6 +33,11 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
   if (source_.kind == SourceConfig::Kind::kReplay && source_.loops == 0) {
     throw EngineConfigError("loops: must be at least 1");
   }
+  if (!source_.filter.empty()) filter_ = std::make_unique<CaptureFilter>(source_.filter, source_.snaplen);
+  if (config_.detect.any_enabled()) {
+    validate_detect_config(config_.detect);
+    detect_ = std::make_unique<DetectCollector>(config_.detect, config_.workers, !source_.live(), abandon_);
+  }
   ParserConfig pc;
   pc.hash_seed = config_.hash_seed;
   const uint32_t per_worker = static_cast<uint32_t>((config_.max_flows + config_.workers - 1) / config_.workers);
@@ -41,11 +47,15 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
     wc.flow_capacity = per_worker;
     wc.timeouts = config_.timeouts;
     wc.export_ring = config_.export_ring;
-    wc.export_policy = ExportPolicy::kWait;  // files and replay can pause; live sources drop
+    // Files and replay can pause; live sources cannot, so a full export ring drops (counted).
+    wc.export_policy = source_.live() ? ExportPolicy::kDrop : ExportPolicy::kWait;
     wc.parser = pc;
+    wc.detect = detect_ ? &detect_->worker(i) : nullptr;
     workers_.push_back(std::make_unique<Worker>(wc, stop_, abandon_));
   }
-  if (source_.kind == SourceConfig::Kind::kFile) {
+  if (source_.live()) {
+    live_ = open_live_source(source_, config_.workers, filter_.get());
+  } else if (source_.kind == SourceConfig::Kind::kFile) {
     reader_ = CaptureFileReader::open(source_.path);
     reader_parser_ = std::make_unique<Parser>(pc);
   } else {
@@ -73,6 +83,10 @@ void Engine::load_replay(const std::string& path, uint32_t loops) {
   ParsedPacket parsed;
   uint64_t first = UINT64_MAX, last = 0;
   while (reader->next(raw)) {
+    if (filter_ && !filter_->matches(raw)) {
+      filter_rejected_.add();
+      continue;
+    }
     // Split as a NIC's symmetric RSS would; packets without a flow go to worker 0.
     const uint32_t w = splitter.parse(raw, parsed) ? worker_of(parsed.hash, workers()) : 0;
     feeds[w]->add(raw);
@@ -89,7 +103,15 @@ void Engine::start() {
   if (started_) return;
   started_ = true;
   start_ns_ = monotonic_ns();
-  if (source_.kind == SourceConfig::Kind::kFile) {
+  if (detect_) detect_->start();
+  if (live_) {
+    // One worker per RX queue or ring, on the source's own thread or lcore.
+    live_->launch([this](uint32_t i) {
+      Worker& worker = *workers_[i];
+      worker.run_feed(live_->feed(i));
+      worker.finish(EndReason::kShutdown, realtime_ns());
+    });
+  } else if (source_.kind == SourceConfig::Kind::kFile) {
     for (auto& w : workers_) {
       threads_.emplace_back([this, worker = w.get()] {
         worker->run_parsed(input_done_);
@@ -114,6 +136,17 @@ void Engine::run_reader() {
   constexpr uint32_t kBurst = FlowTable::kBurst;
   std::vector<ParsedPacket> pending(static_cast<size_t>(n) * kBurst);
   std::vector<uint32_t> count(n, 0);
+  uint64_t last_ts = 0;
+  // Detectors: once a worker has every packet read so far that is its own, its
+  // dispatch clock may move to the latest time read (an idle worker's ticks close on it).
+  auto settle = [&](uint32_t v) {
+    if (count[v] != 0) {
+      const uint32_t k = workers_[v]->input().push_bulk(&pending[v * kBurst], count[v]);
+      std::move(pending.begin() + v * kBurst + k, pending.begin() + v * kBurst + count[v], pending.begin() + v * kBurst);
+      count[v] -= k;
+    }
+    if (count[v] == 0) workers_[v]->dispatch_clock().store(last_ts, std::memory_order_release);
+  };
   auto push = [&](uint32_t w) {
     uint32_t sent = 0;
     while (sent < count[w]) {
@@ -121,19 +154,31 @@ void Engine::run_reader() {
       if (sent < count[w]) {
         if (stop_.load(std::memory_order_relaxed)) return;
         dispatch_waits_.add();
+        if (detect_) {  // the full worker may wait on the collector, which waits on the others
+          for (uint32_t v = 0; v < n; ++v) {
+            if (v != w) settle(v);
+          }
+        }
         std::this_thread::yield();
       }
     }
     count[w] = 0;
+    if (detect_) workers_[w]->dispatch_clock().store(last_ts, std::memory_order_release);
   };
   RawPacket raw;
-  uint64_t last_ts = 0;
   uint32_t since_progress = 0;
   while (!stop_.load(std::memory_order_relaxed) && reader_->next(raw)) {
     last_ts = std::max(last_ts, raw.ts_ns);
     if (++since_progress == 4096) {  // progress for stats(): the reader alone touches zlib
       since_progress = 0;
       input_bytes_read_.store(reader_->bytes_read(), std::memory_order_relaxed);
+      if (detect_) {
+        for (uint32_t v = 0; v < n; ++v) settle(v);
+      }
+    }
+    if (filter_ && !filter_->matches(raw)) {
+      filter_rejected_.add();
+      continue;
     }
     ParsedPacket parsed;
     if (!reader_parser_->parse(raw, parsed)) continue;
@@ -159,6 +204,11 @@ void Engine::join() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  if (live_) {
+    live_->join();
+    live_->close();  // devices released now, not when JavaScript collects the engine
+  }
+  if (detect_) detect_->join();  // ends once every worker has finished (or on abandon)
   if (started_ && end_ns_.load() == 0) end_ns_.store(monotonic_ns());
 }
 
@@ -177,13 +227,15 @@ bool Engine::done() const {
   for (const auto& w : workers_) {
     if (!w->finished() || w->output().size() != 0) return false;
   }
-  return true;
+  return !detect_ || detect_->finished();
 }
 
 size_t Engine::memory_bytes() const {
   size_t m = 0;
   for (const auto& w : workers_) m += w->memory_bytes();
   for (const auto& f : feeds_) m += f->memory_bytes();
+  if (live_) m += live_->memory_bytes();
+  if (detect_) m += detect_->memory_bytes();
   return m;
 }
 

@@ -15,9 +15,14 @@
 #include <utility>
 #include <vector>
 
+#include "detect/collector.h"
 #include "engine/replay_feed.h"
 #include "engine/worker.h"
+#include "source/afpacket_config.h"
 #include "source/capture_file.h"
+#include "source/capture_filter.h"
+#include "source/dpdk_config.h"
+#include "source/live_source.h"
 
 namespace tapline {
 
@@ -33,13 +38,19 @@ struct EngineConfig {
   FlowTimeouts timeouts;
   uint32_t export_ring = 65536;  // records per worker
   uint64_t hash_seed = ParserConfig{}.hash_seed;
+  DetectConfig detect;  // anomaly detectors (detect/); all off by default
 };
 
 struct SourceConfig {
-  enum class Kind { kFile, kReplay };
+  enum class Kind { kFile, kReplay, kAfPacket, kDpdk };
   Kind kind = Kind::kFile;
   std::string path;
   uint32_t loops = 1;  // replay: how many times each worker replays its share
+  std::string filter;  // tcpdump syntax, "" = every packet (source/capture_filter.h)
+  uint32_t snaplen = 262144;  // live sources: octets kept per packet
+  AfPacketConfig afpacket;
+  DpdkConfig dpdk;
+  bool live() const { return kind == Kind::kAfPacket || kind == Kind::kDpdk; }
 };
 
 // One named counter of a stats snapshot ("flows.created", "malformed.truncatedTcp", ...).
@@ -65,8 +76,11 @@ class Engine {
 
   // Pops up to `max` finished records from the workers' export rings.
   uint32_t drain(FlowRecord* out, uint32_t max);
-  // True once every worker has finished and every export ring is empty.
+  // True once every worker has finished and every export ring is empty
+  // (and the detectors' collector has emitted its final events).
   bool done() const;
+  // Pops up to `max` queued alert events; never blocks (detect/collector.h).
+  uint32_t drain_alerts(AlertEvent* out, uint32_t max) { return detect_ ? detect_->drain(out, max) : 0; }
 
   StatsSnapshot stats() const;
   size_t memory_bytes() const;
@@ -86,8 +100,12 @@ class Engine {
   std::atomic<bool> input_done_{false};
   std::atomic<uint64_t> input_bytes_read_{0};  // compressed bytes, published by the reader
   std::atomic<uint64_t> input_end_ns_{0};
+  std::unique_ptr<CaptureFilter> filter_;  // files and replay run it here; live sources in the kernel/NIC path
+  Counter filter_rejected_;                // file and replay packets the filter rejected
+  std::unique_ptr<LiveSource> live_;       // afpacket, dpdk (engine/live_source_factory.cc)
   std::unique_ptr<CaptureFileReader> reader_;
   std::unique_ptr<Parser> reader_parser_;
+  std::unique_ptr<DetectCollector> detect_;  // before workers_: they point into it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<ReplayFeed>> feeds_;
   std::vector<std::thread> threads_;

@@ -71,6 +71,9 @@ StatsSnapshot Engine::stats() const {
   }
   size_t table_bytes = 0;
   for (const auto& w : workers_) table_bytes += w->table().memory_bytes();
+  if (filter_) out.emplace_back("filter.rejected", filter_rejected_.get());
+  if (live_) live_->stats(out);
+  if (detect_) detect_->append_stats(out);  // detectors.*, alerts.*
   out.emplace_back("memoryBytes", memory_bytes());
   out.emplace_back("flowTableBytes", table_bytes);
   const uint64_t end = end_ns_.load();

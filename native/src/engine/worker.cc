@@ -31,7 +31,8 @@ void Worker::emit(const FlowRecord& record) {
 }
 
 void Worker::account(const ParsedPacket* pkts, uint32_t n) {
-  table_.process_burst(pkts, n);
+  const BurstEvents ev = table_.process_burst(pkts, n);
+  if (config_.detect) config_.detect->observe(pkts, n, ev);
   uint64_t t = clock_ns_;
   for (uint32_t i = 0; i < n; ++i) t = pkts[i].ts_ns > t ? pkts[i].ts_ns : t;
   if (t != clock_ns_) {
@@ -54,6 +55,10 @@ void Worker::run_parsed(const std::atomic<bool>& input_done) {
       if (input_.size() == 0) break;
       continue;
     }
+    if (config_.detect) {  // idle: the dispatcher's clock closes this worker's detector ticks
+      const uint64_t c = dispatch_clock_.load(std::memory_order_acquire);
+      if (input_.size() == 0) config_.detect->advance(c);
+    }
     std::this_thread::yield();
   }
   stats_.clock_ns.set(clock_ns_);
@@ -67,7 +72,15 @@ void Worker::run_feed(WorkerFeed& feed) {
   while (!done && !stop_.load(std::memory_order_relaxed)) {
     const uint32_t n = feed.rx_burst(raw, FlowTable::kBurst, done);
     if (n == 0) {
-      if (!done) std::this_thread::yield();
+      if (done) continue;
+      // No packets: idle and active timeouts still fire, on the feed's wall clock.
+      const uint64_t now = feed.idle_now_ns();
+      if (now > clock_ns_) {
+        clock_ns_ = now;
+        table_.advance(now);
+      }
+      if (config_.detect && now != 0) config_.detect->advance(now);
+      std::this_thread::yield();
       continue;
     }
     // Headers of the whole burst first (DRAM latency outlasts one packet's
@@ -83,6 +96,7 @@ void Worker::run_feed(WorkerFeed& feed) {
 
 void Worker::finish(EndReason reason, uint64_t now_ns) {
   table_.flush(reason, now_ns > clock_ns_ ? now_ns : clock_ns_);
+  if (config_.detect) config_.detect->finish();
   finished_.store(true, std::memory_order_release);
 }
 

@@ -10,6 +10,7 @@
 #include "common/counter.h"
 #include "common/raw_packet.h"
 #include "common/spsc_ring.h"
+#include "detect/detect_worker.h"
 #include "flow/flow_record.h"
 #include "flow/flow_table.h"
 #include "parse/parser.h"
@@ -22,6 +23,9 @@ class WorkerFeed {
  public:
   virtual ~WorkerFeed() = default;
   virtual uint32_t rx_burst(RawPacket* out, uint32_t n, bool& done) = 0;
+  // Live sources: a coarse wall clock (packet-clock units) that ages flows
+  // while no packets arrive; 0 when the feed has none (replay).
+  virtual uint64_t idle_now_ns() { return 0; }
 };
 
 // When the export ring is full: wait for the consumer (files and replay: the
@@ -36,6 +40,7 @@ struct WorkerConfig {
   uint32_t export_ring = 65536;  // finished records towards the binding
   ExportPolicy export_policy = ExportPolicy::kWait;
   ParserConfig parser;
+  DetectWorker* detect = nullptr;  // this worker's detector state (the engine's collector owns it); null: off
 };
 
 struct alignas(64) WorkerStats {
@@ -59,6 +64,9 @@ class Worker final : public RecordSink {
   void finish(EndReason reason, uint64_t now_ns);
 
   SpscRing<ParsedPacket>& input() { return input_; }
+  // Set by the dispatcher: every packet for this worker up to this time is in input().
+  // An idle worker moves its detector ticks on with it (detect/detect_worker.h).
+  std::atomic<uint64_t>& dispatch_clock() { return dispatch_clock_; }
   SpscRing<FlowRecord>& output() { return output_; }
   const FlowTable& table() const { return table_; }
   const Parser& parser() const { return parser_; }
@@ -81,6 +89,7 @@ class Worker final : public RecordSink {
   WorkerStats stats_;
   uint64_t clock_ns_ = 0;
   std::atomic<bool> finished_{false};
+  alignas(64) std::atomic<uint64_t> dispatch_clock_{0};
 };
 
 }  // namespace tapline

@@ -69,7 +69,8 @@ uint32_t FlowTable::lookup(const ParsedPacket& p) const {
   return kNil;
 }
 
-void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
+BurstEvents FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
+  BurstEvents ev;
   // Stage 1: prefetch both candidate buckets of every packet.
   for (uint32_t i = 0; i < n; ++i) {
     __builtin_prefetch(&buckets_[bucket_primary(pkts[i].hash)]);
@@ -104,10 +105,14 @@ void FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
       idx = insert(p);
       start_flow(flows_[idx], p);
       if (flows_[idx].state & kClosedRst) reslot(idx);
+      ev.new_flow |= 1u << i;
     } else {
-      update(idx, p);
+      const uint32_t e = update(idx, p);
+      ev.new_flow |= (e & kEventNewFlow) << i;
+      ev.established |= ((e & kEventEstablished) >> 1) << i;
     }
   }
+  return ev;
 }
 
 void FlowTable::start_flow(Flow& f, const ParsedPacket& p) {
@@ -132,7 +137,7 @@ void FlowTable::start_flow(Flow& f, const ParsedPacket& p) {
   }
 }
 
-void FlowTable::update(uint32_t idx, const ParsedPacket& p) {
+uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
   Flow& f = flows_[idx];
   const uint64_t t = p.ts_ns;
   const bool closed = (f.state & (kClosedFin | kClosedRst)) != 0;
@@ -167,12 +172,18 @@ void FlowTable::update(uint32_t idx, const ParsedPacket& p) {
       }
     }
     if (f.state & (kClosedFin | kClosedRst)) reslot(idx);
-    return;
+    return cut == EndReason::kActive ? 0u : static_cast<uint32_t>(kEventNewFlow);
   }
   if (t > f.last_ns) f.last_ns = t;
   if (t < f.first_ns) f.first_ns = t;  // out-of-order capture timestamps
   f.packets[p.side] += 1;
   f.bytes[p.side] += p.ip_bytes;
+  uint32_t events = 0;
+  if (p.key.proto == kProtoTcp && p.side == f.initiator && (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpAck &&
+      (f.tcp_flags[p.side] & (kTcpSyn | kTcpAck)) == kTcpSyn &&
+      (f.tcp_flags[p.side ^ 1] & (kTcpSyn | kTcpAck)) == (kTcpSyn | kTcpAck)) {
+    events = kEventEstablished;  // the initiator's first ACK after SYN and SYN-ACK
+  }
   f.tcp_flags[p.side] |= p.tcp_flags;
   if (p.key.proto == kProtoTcp && !closed) {
     if (p.tcp_flags & kTcpRst) {
@@ -188,6 +199,7 @@ void FlowTable::update(uint32_t idx, const ParsedPacket& p) {
       }
     }
   }
+  return events;
 }
 
 uint32_t FlowTable::insert(const ParsedPacket& p) {

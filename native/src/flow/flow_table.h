@@ -34,6 +34,15 @@ struct alignas(64) FlowTableStats {
   Counter active;
 };
 
+// What a burst did to the flows, one bit per packet of the burst (bit i =
+// packet i), for the detectors: which packets began a flow (the sender is
+// its initiator) and which completed a TCP three-way handshake (the
+// initiator's first ACK after the responder's SYN-ACK).
+struct BurstEvents {
+  uint32_t new_flow = 0;
+  uint32_t established = 0;
+};
+
 class FlowTable {
  public:
   static constexpr uint32_t kBurst = 32;
@@ -41,7 +50,7 @@ class FlowTable {
   FlowTable(uint32_t capacity, const FlowTimeouts& timeouts, RecordSink& sink, uint8_t worker_id = 0);
 
   // Accounts a burst of packets (n <= kBurst) to their flows.
-  void process_burst(const ParsedPacket* pkts, uint32_t n);
+  BurstEvents process_burst(const ParsedPacket* pkts, uint32_t n);
   // Exports every flow whose idle or linger deadline is before `now_ns`.
   void advance(uint64_t now_ns);
   // Exports every live flow: `reason` (eof or shutdown) unless, at `now_ns`,
@@ -85,7 +94,9 @@ class FlowTable {
   uint32_t bucket_alternate(uint32_t hash, uint32_t sig) const { return (hash ^ sig) & bucket_mask_; }
   uint32_t lookup(const ParsedPacket& p) const;
   uint32_t insert(const ParsedPacket& p);
-  void update(uint32_t idx, const ParsedPacket& p);
+  // Returns kEventNewFlow / kEventEstablished for the packet.
+  uint32_t update(uint32_t idx, const ParsedPacket& p);
+  enum : uint32_t { kEventNewFlow = 1, kEventEstablished = 2 };
   void start_flow(Flow& f, const ParsedPacket& p);
   void export_flow(uint32_t idx, EndReason reason);
   void release(uint32_t idx);

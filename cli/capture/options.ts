@@ -1,0 +1,134 @@
+// `tapline capture` flags: parsed with node:util, validated with zod so a bad
+// value names its flag.
+import { parseArgs } from 'node:util';
+
+import { z } from 'zod';
+
+import { pciAddressesFromEnv } from '../../agent/engine/live-source.js';
+import { ANALYZE_FORMATS } from '../analyze/options.js';
+import { UsageError } from '../usage-error.js';
+
+const whole = (flag: string, min: number, max: number) =>
+  z.coerce
+    .number({ error: `${flag}: must be a whole number` })
+    .int({ error: `${flag}: must be a whole number` })
+    .min(min, { error: `${flag}: must be at least ${min}` })
+    .max(max, { error: `${flag}: must be at most ${max}` });
+
+const seconds = (flag: string) =>
+  z.coerce
+    .number({ error: `${flag}: must be a number of seconds` })
+    .positive({ error: `${flag}: must be greater than 0` })
+    .max(7 * 24 * 3600, { error: `${flag}: must be at most a week (604800)` });
+
+const CaptureOptionsSchema = z.object({
+  backend: z.enum(['afpacket', 'dpdk'], { error: '--backend: must be afpacket or dpdk' }),
+  ifaces: z.array(z.string().regex(/^[A-Za-z0-9_][-A-Za-z0-9_.@]{0,14}$/, { error: '--iface: not an interface name' })),
+  pcis: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/, { error: '--pci: expected a PCI address DDDD:BB:DD.F (see lspci -D)' })),
+  vdevs: z.array(z.string().regex(/^net_[A-Za-z0-9_]+(,\S*)?$/, { error: '--vdev: expected a DPDK virtual device like net_pcap0,rx_pcap=FILE' })),
+  workers: whole('--workers', 1, 64),
+  filter: z.string().min(1, { error: '--filter: must not be empty' }).optional(),
+  snaplen: whole('--snaplen', 64, 262144),
+  duration: seconds('--duration').optional(),
+  noHuge: z.boolean(),
+  memoryMiB: whole('--memory', 16, 1 << 20).optional(),
+  cores: z.string().regex(/^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*$/, { error: '--cores: expected a core list like 2-5,8' }).optional(),
+  filePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: '--file-prefix: letters, digits, - and _ only' }).optional(),
+  hugeDir: z.string().startsWith('/', { error: '--huge-dir: must be an absolute path' }).optional(),
+  ringMiB: whole('--ring-mib', 1, 4096).optional(),
+  mbufs: whole('--mbufs', 64, 1 << 22).optional(),
+  format: z.enum(ANALYZE_FORMATS, { error: `--format: must be one of ${ANALYZE_FORMATS.join(', ')}` }),
+  idleTimeout: seconds('--idle-timeout'),
+  activeTimeout: seconds('--active-timeout'),
+  maxFlows: whole('--max-flows', 16, 2 ** 31),
+  top: whole('--top', 1, 1_000_000),
+});
+
+export type CaptureOptions = z.infer<typeof CaptureOptionsSchema>;
+
+export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: NodeJS.ProcessEnv = process.env): CaptureOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        backend: { type: 'string', short: 'b' },
+        iface: { type: 'string', short: 'i', multiple: true },
+        pci: { type: 'string', multiple: true },
+        'pci-from-env': { type: 'string' },
+        vdev: { type: 'string', multiple: true },
+        workers: { type: 'string', short: 'w' },
+        filter: { type: 'string' },
+        snaplen: { type: 'string', short: 's' },
+        duration: { type: 'string', short: 'd' },
+        'no-huge': { type: 'boolean' },
+        memory: { type: 'string' },
+        cores: { type: 'string' },
+        'file-prefix': { type: 'string' },
+        'huge-dir': { type: 'string' },
+        'ring-mib': { type: 'string' },
+        mbufs: { type: 'string' },
+        format: { type: 'string', short: 'f' },
+        'idle-timeout': { type: 'string' },
+        'active-timeout': { type: 'string' },
+        'max-flows': { type: 'string' },
+        top: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
+  if (v.backend === undefined) throw new UsageError('--backend: required (afpacket or dpdk)');
+  let pcis = v.pci ?? [];
+  if (v['pci-from-env'] !== undefined) {
+    try {
+      pcis = [...pcis, ...pciAddressesFromEnv(v['pci-from-env'], env)];
+    } catch (err) {
+      throw new UsageError(`--pci-from-env: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const result = CaptureOptionsSchema.safeParse({
+    backend: v.backend,
+    ifaces: v.iface ?? [],
+    pcis,
+    vdevs: v.vdev ?? [],
+    workers: v.workers ?? 1,
+    filter: v.filter,
+    snaplen: v.snaplen ?? 65535,
+    duration: v.duration,
+    noHuge: v['no-huge'] ?? false,
+    memoryMiB: v.memory,
+    cores: v.cores,
+    filePrefix: v['file-prefix'],
+    hugeDir: v['huge-dir'],
+    ringMiB: v['ring-mib'],
+    mbufs: v.mbufs,
+    format: v.format ?? (stdoutIsTty ? 'table' : 'jsonl'),
+    idleTimeout: v['idle-timeout'] ?? 15,
+    activeTimeout: v['active-timeout'] ?? 1800,
+    maxFlows: v['max-flows'] ?? 1 << 20,
+    top: v.top ?? 20,
+  });
+  if (!result.success) throw new UsageError(result.error.issues[0]?.message ?? 'invalid options');
+  const o = result.data;
+  if (o.backend === 'afpacket') {
+    if (o.ifaces.length === 0) throw new UsageError('--iface: afpacket needs at least one interface');
+    if (o.pcis.length > 0 || o.vdevs.length > 0) throw new UsageError('--pci/--vdev: only with --backend dpdk');
+    if (o.noHuge || o.memoryMiB !== undefined || o.filePrefix !== undefined || o.hugeDir !== undefined) {
+      throw new UsageError('--no-huge/--memory/--file-prefix/--huge-dir: only with --backend dpdk');
+    }
+  } else {
+    if (o.ifaces.length + o.pcis.length + o.vdevs.length === 0) throw new UsageError('dpdk needs --pci ADDR, --vdev SPEC or --iface NAME');
+    if (o.ringMiB !== undefined) throw new UsageError('--ring-mib: only with --backend afpacket');
+  }
+  if (o.backend === 'afpacket' && o.mbufs !== undefined) {
+    throw new UsageError('--mbufs: only with --backend dpdk');
+  }
+  if (o.maxFlows < o.workers) throw new UsageError('--max-flows: must be at least the number of workers');
+  return o;
+}

@@ -1,0 +1,74 @@
+// One IP address as a detector key (the sender or the receiver of a packet),
+// its hashes, and the per-packet fields the detectors read from a ParsedPacket.
+#pragma once
+#include <nmmintrin.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "parse/flow_key.h"
+
+namespace tapline {
+
+// IPv4 addresses occupy the first 4 bytes of `bytes`, the rest is zero (as in FlowKey).
+struct AddrKey {
+  uint8_t bytes[16];
+  uint8_t version;  // 4 or 6; 0 = empty
+  uint8_t pad[7];
+
+  bool operator==(const AddrKey& o) const { return std::memcmp(this, &o, sizeof(AddrKey)) == 0; }
+};
+static_assert(sizeof(AddrKey) == 24, "three words");
+
+inline AddrKey make_addr(const uint8_t* addr16, uint8_t version) {
+  AddrKey k;
+  std::memcpy(k.bytes, addr16, 16);
+  k.version = version;
+  std::memset(k.pad, 0, sizeof k.pad);
+  return k;
+}
+
+// The sender and the receiver of a parsed packet (the key is canonical; `side` says who sent).
+inline AddrKey src_of(const ParsedPacket& p) {
+  return make_addr(p.side == kSideA ? p.key.addr_a : p.key.addr_b, p.key.ip_version);
+}
+inline AddrKey dst_of(const ParsedPacket& p) {
+  return make_addr(p.side == kSideA ? p.key.addr_b : p.key.addr_a, p.key.ip_version);
+}
+inline uint16_t dport_of(const ParsedPacket& p) { return p.side == kSideA ? p.key.port_b : p.key.port_a; }
+
+constexpr uint8_t kDetectTcpSyn = 0x02;
+constexpr uint8_t kDetectTcpAck = 0x10;
+constexpr uint8_t kDetectProtoTcp = 6;
+constexpr uint8_t kDetectProtoUdp = 17;
+constexpr uint8_t kDetectProtoSctp = 132;
+
+// A connection request: SYN without ACK.
+inline bool is_syn(const ParsedPacket& p) {
+  return p.key.proto == kDetectProtoTcp && (p.tcp_flags & (kDetectTcpSyn | kDetectTcpAck)) == kDetectTcpSyn;
+}
+inline bool has_ports(uint8_t proto) {
+  return proto == kDetectProtoTcp || proto == kDetectProtoUdp || proto == kDetectProtoSctp;
+}
+
+inline uint64_t mix64(uint64_t x) {  // splitmix64 finalizer
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ull;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebull;
+  x ^= x >> 31;
+  return x;
+}
+
+// 64 well-mixed bits of an address (seeded): the low and high halves index the
+// count-min rows, the whole word places it in hash indexes.
+inline uint64_t hash_addr(const AddrKey& k, uint64_t seed) {
+  uint64_t w[3];
+  std::memcpy(w, &k, sizeof w);
+  uint64_t h = _mm_crc32_u64(seed, w[0]);
+  h = _mm_crc32_u64(h, w[1]);
+  h = _mm_crc32_u64(h, w[2]);
+  return mix64(h ^ (seed << 32));
+}
+
+}  // namespace tapline

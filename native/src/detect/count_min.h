@@ -1,0 +1,95 @@
+// Count-min sketch (Cormode & Muthukrishnan) of a fixed width chosen at start:
+// kDepth rows of `width` cells; a key adds to one cell per row and its
+// estimate is the minimum over the rows (never below the true value; above it
+// by at most e/width of the total with probability 1 - e^-kDepth). Cells are
+// small structs of counters so one row access updates every metric of a key.
+// Two sketches of the same width and seed merge by adding cells.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+namespace tapline {
+
+template <typename Cell>
+class CountMin {
+ public:
+  static constexpr uint32_t kDepth = 4;
+
+  // `width` must be a power of two (validated with the detector config).
+  explicit CountMin(uint32_t width) : mask_(width - 1), cells_(new Cell[static_cast<size_t>(width) * kDepth]) { clear(); }
+
+  uint32_t width() const { return mask_ + 1; }
+  size_t memory_bytes() const { return sizeof(Cell) * width() * kDepth; }
+
+  // Row r's cell of a key hashed to `h` (Kirsch-Mitzenmacher: h1 + r * h2).
+  Cell& cell(uint64_t h, uint32_t r) { return cells_[r * width() + index(h, r)]; }
+  const Cell& cell(uint64_t h, uint32_t r) const { return cells_[r * width() + index(h, r)]; }
+
+  void prefetch(uint64_t h) const {
+    for (uint32_t r = 0; r < kDepth; ++r) __builtin_prefetch(&cell(h, r), 1);
+  }
+
+  // Minimum over the rows of one field of the key's cells.
+  template <typename Field>
+  uint64_t estimate(uint64_t h, Field field) const {
+    uint64_t m = field(cell(h, 0));
+    for (uint32_t r = 1; r < kDepth; ++r) {
+      const uint64_t v = field(cell(h, r));
+      m = v < m ? v : m;
+    }
+    return m;
+  }
+
+  void merge(const CountMin& o) {
+    const size_t n = static_cast<size_t>(width()) * kDepth;
+    for (size_t i = 0; i < n; ++i) cells_[i] += o.cells_[i];
+  }
+  void clear() { std::memset(static_cast<void*>(cells_.get()), 0, memory_bytes()); }
+  // Sum of one field over row 0: the total of everything added.
+  template <typename Field>
+  uint64_t total(Field field) const {
+    uint64_t s = 0;
+    for (uint32_t i = 0; i < width(); ++i) s += field(cells_[i]);
+    return s;
+  }
+
+ private:
+  uint32_t index(uint64_t h, uint32_t r) const {
+    const uint32_t h1 = static_cast<uint32_t>(h), h2 = static_cast<uint32_t>(h >> 32) | 1u;
+    return (h1 + r * h2) & mask_;
+  }
+
+  uint32_t mask_;
+  std::unique_ptr<Cell[]> cells_;
+};
+
+// Per destination: what it received in a tick or window.
+struct DstCell {
+  uint64_t packets;
+  uint64_t bytes;
+  uint32_t syns;         // TCP SYN without ACK
+  uint32_t completions;  // handshakes completed towards it
+  uint64_t pad;
+  DstCell& operator+=(const DstCell& o) {
+    packets += o.packets;
+    bytes += o.bytes;
+    syns += o.syns;
+    completions += o.completions;
+    return *this;
+  }
+};
+static_assert(sizeof(DstCell) == 32, "two cells per cache line");
+
+// Per source: what it sent (heavy hitters).
+struct SrcCell {
+  uint64_t packets;
+  uint64_t bytes;
+  SrcCell& operator+=(const SrcCell& o) {
+    packets += o.packets;
+    bytes += o.bytes;
+    return *this;
+  }
+};
+
+}  // namespace tapline
