@@ -1,39 +1,55 @@
-// `npm run demo`: Tapline's main job on a local default. For now that is
-// `tapline analyze` on a capture the project generates (mixed TCP, UDP, DNS,
-// ICMP, IPv6, SCTP, VLAN and fragmented traffic over Ethernet, Linux cooked
-// and raw-IP interfaces), shown as a table and as JSON records.
-import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+// `npm run demo`: Tapline's main job on a local default (test/demo/main.ts): a local control plane
+// with kwok nodes, NATS with JetStream, the operator, a DDoS-watch policy, one agent per selected
+// node capturing in its own network namespace, generated traffic with a SYN flood, and a live
+// view of the flows and alerts in the stream. Builds whatever is missing first (on a fresh
+// machine the control plane's Go build takes about ten minutes, once).
+//
+//   npm run demo [-- --seconds N] [--keep]
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { repoRoot, step } from './lib/run.mjs';
+import { repoRoot } from './lib/run.mjs';
 import { setup } from './setup.mjs';
 
+function parseArgs(argv) {
+  const o = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--keep') o.keep = true;
+    else if (a === '--seconds' && /^\d+$/.test(argv[i + 1] ?? '')) o.seconds = Number(argv[++i]);
+    else if (a === '-h' || a === '--help') {
+      process.stdout.write('usage: npm run demo [-- --seconds N (default 30)] [--keep (leave it running until Ctrl-C)]\n');
+      process.exit(0);
+    } else {
+      process.stderr.write(`tapline demo: unknown argument ${a} (try --help)\n`);
+      process.exit(2);
+    }
+  }
+  return o;
+}
+
+const options = parseArgs(process.argv.slice(2));
+if (process.getuid?.() !== 0) {
+  process.stderr.write('tapline demo: needs root (it creates network namespaces and veth pairs, and captures on them)\n');
+  process.exit(1);
+}
 try {
-  setup();
+  setup('demo');
 } catch (err) {
   process.stderr.write(`tapline demo: set-up failed: ${err.message}\n`);
   process.exit(1);
 }
 
-const gen = (m) => import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'gen', m)).href);
-const { buildMixedCapture } = await gen('scenarios.js');
-const { writeCaptureFile } = await gen('capture-writer.js');
-
-const dir = path.join(repoRoot, 'test', '.out', 'demo');
-mkdirSync(dir, { recursive: true });
-const file = path.join(dir, 'demo.pcapng');
-const capture = buildMixedCapture(2026, { linktypes: true, precision: 'ns' });
-writeCaptureFile(file, capture.frames, { format: 'pcapng', precision: 'ns' });
-
-const tapline = path.join(repoRoot, 'bin', 'tapline.js');
-step(`tapline analyze --format table ${path.relative(repoRoot, file)}  (${capture.frames.length} packets)`);
-let r = spawnSync(process.execPath, [tapline, 'analyze', '--format', 'table', '--top', '12', '--workers', '2', file], { stdio: 'inherit' });
-if (r.status !== 0) process.exit(r.status ?? 1);
-
-step(`tapline analyze ${path.relative(repoRoot, file)}  (JSON lines; the first three)`);
-r = spawnSync(process.execPath, [tapline, 'analyze', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-if (r.status !== 0) process.exit(r.status ?? 1);
-process.stdout.write(r.stdout.split('\n').slice(0, 3).join('\n') + '\n');
-process.stderr.write(`\nThe capture is at ${file}; try: npx tapline analyze --help\n`);
+const { runDemo } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'demo', 'main.js')).href);
+const { startCluster, stopCluster, kubeClient } = await import('./cluster/cluster.mjs');
+const { waitFor } = await import('./cluster/kube-client.mjs');
+const { ensureNatsTools } = await import('./nats/tools.mjs');
+try {
+  const harness = { startCluster, stopCluster, kubeClient, waitFor, ensureNatsTools };
+  const r = await runDemo({ repoRoot, harness, ...options });
+  const raised = r.totals.alerts.filter((a) => a.state === 'raised').map((a) => `${a.type} ${a.key.dst ?? a.key.src ?? ''}`);
+  process.stdout.write(`\ndemo done: ${r.totals.records} flow records from ${r.agentNodes.length} agents in the stream; alerts raised: ${raised.join(', ') || 'none'}\n`);
+} catch (err) {
+  process.stderr.write(`tapline demo: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+}

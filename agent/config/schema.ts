@@ -61,7 +61,52 @@ export const DpdkCaptureSchema = z.strictObject({
   ...common,
 });
 
-export const CaptureConfigSchema = z.discriminatedUnion('backend', [AfPacketCaptureSchema, DpdkCaptureSchema]);
+/**
+ * A capture file instead of a NIC: for tests, replays and benchmarks (the operator never renders
+ * it). `replayLoops` preloads the file and replays it that many times from memory, timestamps
+ * shifted by the capture's span each loop; without it the file is read once from disk.
+ */
+export const FileCaptureSchema = z.strictObject({
+  backend: z.literal('file'),
+  path: absolutePath,
+  workers: z.int().min(1).max(64),
+  replayLoops: z.int().min(1).max(1 << 20).optional(),
+});
+
+export const CaptureConfigSchema = z.discriminatedUnion('backend', [AfPacketCaptureSchema, DpdkCaptureSchema, FileCaptureSchema]);
+
+/** Credentials other than a .creds file, each secret in its own file (mounted from a Secret). */
+export const NatsAuthSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('userPassword'), usernameFile: absolutePath, passwordFile: absolutePath }),
+  z.strictObject({ method: z.literal('token'), tokenFile: absolutePath }),
+  /** An NKey seed (SU...) file. */
+  z.strictObject({ method: z.literal('nkey'), seedFile: absolutePath }),
+]);
+
+/**
+ * How the agent batches, windows and spools its publishes. Every field is optional; the agent's
+ * defaults are in agent/export/options.ts (the operator renders none of them today).
+ */
+export const PublishTuningSchema = z.strictObject({
+  /** Flow records per message at most. */
+  batchMaxRecords: z.int().min(1).max(100_000).optional(),
+  /** Bytes per message at most (payload); also kept below the server's max_payload. */
+  batchMaxBytes: z.int().min(4096).max(64 * 1024 * 1024).optional(),
+  /** Publishes awaiting their acknowledgement at once. */
+  maxInFlight: z.int().min(1).max(4096).optional(),
+  /** How long to wait for one acknowledgement before the publish is retried. */
+  ackTimeoutSeconds: z.int().min(1).max(300).optional(),
+});
+
+/** Where batches wait while NATS is slow or away: memory first, then a directory on the pod's volume. */
+export const SpoolSchema = z.strictObject({
+  memoryBytes: z.int().min(1024 * 1024).optional(),
+  /** A writable directory (an emptyDir); without it the spool is memory only. */
+  dir: absolutePath.optional(),
+  diskBytes: z.int().min(1024 * 1024).optional(),
+  /** What goes when the spool is full: the oldest batches waiting, or the one arriving. */
+  onFull: z.enum(['dropOldest', 'dropNewest']).optional(),
+});
 
 export const AgentConfigSchema = z.strictObject({
   version: z.literal(AGENT_CONFIG_VERSION),
@@ -76,6 +121,8 @@ export const AgentConfigSchema = z.strictObject({
     idleTimeoutSeconds: seconds(86_400),
     activeTimeoutSeconds: seconds(604_800),
     maxFlows: z.int().min(1024).max(2 ** 31),
+    /** Finished records each worker's export ring holds for the agent (engine default 65536). */
+    exportRingRecords: z.int().min(64).max(1 << 24).optional(),
   }),
   detectors: z.strictObject({
     volumetric: z.strictObject({
@@ -106,18 +153,29 @@ export const AgentConfigSchema = z.strictObject({
         maxAgeSeconds: z.int().min(0),
         maxBytes: z.int().min(1).optional(),
         replicas: z.int().min(1).max(5),
+        /** JetStream de-duplication window (Nats-Msg-Id); default 120. Longer than the longest outage to ride out. */
+        duplicateWindowSeconds: seconds(7 * 86_400).optional(),
       })
       .optional(),
     /** A NATS .creds file (mounted from a Secret). */
     credentialsFile: absolutePath.optional(),
+    /** Or user/password, a token or an NKey seed, from files (not with credentialsFile). */
+    auth: NatsAuthSchema.optional(),
+    publish: PublishTuningSchema.optional(),
+    spool: SpoolSchema.optional(),
     /** Client certificate, key and CA (mounted from a kubernetes.io/tls Secret); caFile may be absent on disk. */
     tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath, caFile: absolutePath }).optional(),
   }),
   metrics: z.strictObject({ port: z.int().min(1).max(65535) }),
+  /** SIGTERM: stop capture, flush live flows, publish or spool them, exit within graceSeconds (default 25). */
+  shutdown: z.strictObject({ graceSeconds: z.int().min(1).max(3600) }).optional(),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).optional(),
 });
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 export type CaptureConfig = z.output<typeof CaptureConfigSchema>;
+export type NatsAuthConfig = z.output<typeof NatsAuthSchema>;
+export type ExportConfig = AgentConfig['export'];
 
 /** The agent's environment, set by the DaemonSet (downward API). */
 export const AgentEnvSchema = z.object({

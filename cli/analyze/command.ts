@@ -2,8 +2,12 @@
 // (stdout) or a top-N table, with a summary on stderr.
 import { once } from 'node:events';
 
+import { pino } from 'pino';
+
 import { Engine } from '../../agent/engine/engine.js';
-import { parseAnalyzeArgs, type AnalyzeOptions } from './options.js';
+import { Exporter } from '../../agent/export/exporter.js';
+import { commandLineExportSettings } from '../../agent/export/options.js';
+import { NATS_OUTPUT_USAGE, parseAnalyzeArgs, type AnalyzeOptions, type NatsOutputOptions } from './options.js';
 import { ProgressBar } from './progress.js';
 import { startLine, summary, unsupportedLinkTypeLine } from './summary.js';
 import { TopFlows } from './top-flows.js';
@@ -21,12 +25,13 @@ options:
       --active-timeout S   export a long flow every S seconds (default 1800)
       --max-flows N        flow-table capacity over all workers (default 1048576)
       --top N              rows of the table format (default 20)
+      --filter EXPR        only packets this tcpdump-syntax filter selects
       --no-progress        no progress bar on a terminal
-  -h, --help               this help
+${NATS_OUTPUT_USAGE}  -h, --help               this help
 
 exit status: 0 on success (a file cut short mid-packet is reported with a
 warning after every complete packet), 1 if the file cannot be read or is
-corrupt, 2 for a bad command line.
+corrupt or (with --nats) a record was not delivered, 2 for a bad command line.
 `;
 
 /** stdout closed early (| head): stop quietly. */
@@ -49,12 +54,42 @@ export async function runAnalyze(args: string[]): Promise<number> {
   return analyze(opts);
 }
 
+/** --nats: connect and check the stream before reading anything. */
+async function openExporter(o: NatsOutputOptions): Promise<Exporter> {
+  const log = pino({ level: 'warn', base: { component: 'analyze' } }, pino.destination(2));
+  return Exporter.open(commandLineExportSettings({ servers: o.nats, stream: o.stream, subjectPrefix: o.subjectPrefix, createStream: o.createStream, node: o.node }), log);
+}
+
 async function analyze(opts: AnalyzeOptions): Promise<number> {
+  const exporter = opts.output ? await openExporter(opts.output) : undefined;
+  try {
+    const code = await analyzeTo(opts, exporter);
+    return exporter ? Math.max(code, await finishExport(exporter)) : code;
+  } finally {
+    await exporter?.close();
+  }
+}
+
+/** Waits for every acknowledgement; 1 if any record was not delivered. */
+async function finishExport(x: Exporter): Promise<number> {
+  const r = await x.flush(60_000);
+  const s = x.stats();
+  const lost = s.droppedRecords.flows + s.rejectedRecords.flows;
+  process.stderr.write(`published ${s.publishedRecords.flows} records in ${s.publishedMessages.flows} messages to stream ${x.settings.stream} (${x.settings.subjects.flows})\n`);
+  if (!r.delivered || lost > 0) {
+    process.stderr.write(`tapline analyze: ${r.pendingRecords + lost} records were not delivered to NATS\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function analyzeTo(opts: AnalyzeOptions, exporter: Exporter | undefined): Promise<number> {
   const engine = await Engine.open({
     workers: opts.workers,
     maxFlows: opts.maxFlows,
     idleTimeoutMs: Math.round(opts.idleTimeout * 1000),
     activeTimeoutMs: Math.round(opts.activeTimeout * 1000),
+    ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
     source: { kind: 'file', path: opts.file },
   });
   const stdoutErrors = (err: NodeJS.ErrnoException) => {
@@ -75,11 +110,15 @@ async function analyze(opts: AnalyzeOptions): Promise<number> {
     process.stderr.write(startLine(opts.file, engine.info(), engine.stats()));
     engine.start();
     progress?.start();
-    const top = opts.format === 'table' ? new TopFlows(opts.top) : null;
+    const top = opts.format === 'table' && !exporter ? new TopFlows(opts.top) : null;
     try {
-      for await (const batch of engine.batches(top ? 'packed' : 'jsonl')) {
-        if (top) top.add(batch.data);
-        else await write(batch.data);
+      if (exporter) {
+        for await (const batch of engine.batches('jsonl')) await exporter.publishFlowsPaced(batch.data);
+      } else {
+        for await (const batch of engine.batches(top ? 'packed' : 'jsonl')) {
+          if (top) top.add(batch.data);
+          else await write(batch.data);
+        }
       }
     } catch (err) {
       if (!(err instanceof OutputClosed)) throw err;

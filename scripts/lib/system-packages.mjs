@@ -22,12 +22,24 @@ export const PACKAGES = {
     { pkg: 'libclang-rt-14-dev', file: '/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a' },
     { pkg: 'tshark', cmd: 'tshark' },
     { pkg: 'iproute2', cmd: 'ip' },
+    // test/capture: replays generated captures into a veth pair for the live-capture tests.
+    { pkg: 'tcpreplay', cmd: 'tcpreplay' },
+    // test/e2e/kind.sh is checked with shellcheck (it cannot run here: no container engine).
+    { pkg: 'shellcheck', cmd: 'shellcheck' },
+  ],
+  // npm run demo: a network namespace and veth pair per node, traffic replayed into them.
+  demo: [
+    { pkg: 'iproute2', cmd: 'ip' },
+    { pkg: 'tcpreplay', cmd: 'tcpreplay' },
   ],
   bench: [
     { pkg: 'tshark', cmd: 'tshark' },
     { pkg: 'argus-server', cmd: 'argus' },
     { pkg: 'argus-client', cmd: 'ra' },
     { pkg: 'softflowd', cmd: 'softflowd' },
+    // test/bench/capture-bench.ts: traffic for the AF_PACKET and DPDK-over-veth rates.
+    { pkg: 'tcpreplay', cmd: 'tcpreplay' },
+    { pkg: 'iproute2', cmd: 'ip' },
   ],
 };
 
