@@ -101,7 +101,7 @@ function alertLine(a: AlertMessage): string {
     const top = (a.top ?? []).slice(0, 3).map((t) => `${t.addr} (${t.direction}) ${fmt(Number(t.bytes))} B`).join(', ');
     return `  ${a.node}: heavy hitters ${top}`;
   }
-  const measured = a.state === 'resolved' ? `peak window ${fmt(Math.round(a.observed))}, quiet since` : `${fmt(Math.round(a.observed))} >`;
+  const measured = a.state === 'resolved' ? `last exceeded at ${fmt(Math.round(a.observed))}, quiet since` : `${fmt(Math.round(a.observed))} >`;
   const since = a.state === 'resolved' ? ` ${a.lastSeen}` : ` ${fmt(a.threshold)}`;
   return `  ${a.node}: ${a.type} ${a.state.toUpperCase()} ${key}: ${a.metric} ${measured}${since} (window ${a.windowMs / 1000}s)`;
 }

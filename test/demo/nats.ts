@@ -2,7 +2,7 @@
 // built from the pinned Go module like the tests' (scripts/nats/tools.mjs), listening on the
 // bridge address so the agents in their namespaces reach it, and nowhere else.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 
@@ -28,6 +28,8 @@ async function reachable(host: string, port: number): Promise<boolean> {
 
 export async function startNats(harness: DemoHarness, dir: string, host: string, port: number, log: (m: string) => void): Promise<DemoNats> {
   const tools = await harness.ensureNatsTools({ log });
+  // A fresh store: the live view reads the stream from its start, and an earlier run's messages are not this run's.
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const logPath = path.join(dir, 'nats-server.log');
   const out = createWriteStream(logPath);

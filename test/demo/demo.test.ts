@@ -1,0 +1,38 @@
+// `npm run demo` end to end, shortened: the README's first command must keep working. Runs the
+// same runDemo() as scripts/demo.mjs (its own control plane, NATS, operator, agents in network
+// namespaces, tcpreplay traffic with a SYN flood) and checks what reached the stream.
+import { describe, expect, it } from 'vitest';
+
+import { kubeClient, startCluster, stopCluster } from '../../scripts/cluster/cluster.mjs';
+import { waitFor } from '../../scripts/cluster/kube-client.mjs';
+import { ensureNatsTools } from '../../scripts/nats/tools.mjs';
+import { runDemo } from './main.js';
+
+const isRoot = process.getuid?.() === 0;
+
+describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => {
+  it('brings everything up, stores flows from every selected node and one SYN flood alert, and stops cleanly', async () => {
+    const lines: string[] = [];
+    const r = await runDemo({
+      repoRoot: process.cwd(),
+      harness: { startCluster, stopCluster, kubeClient, waitFor, ensureNatsTools },
+      seconds: 16,
+      refreshSeconds: 4,
+      print: (m) => lines.push(m),
+      log: () => undefined,
+    });
+    const out = lines.join('\n');
+    expect(out).toMatch(/ddos-watch\s+afpacket\s+2\s+2\s+2\s+True\s+AgentsReady/);
+    expect(r.agentNodes).toEqual(r.captureNodes);
+    expect(r.agentExitCodes).toEqual(r.captureNodes.map(() => 0));
+    expect(r.totals.invalid).toBe(0);
+    for (const node of r.captureNodes) expect(r.totals.byNode.get(node)?.records ?? 0).toBeGreaterThan(50);
+    // SIGTERM flushed the flows still open when the traffic stopped.
+    expect(r.totals.endReasons.get('shutdown') ?? 0).toBeGreaterThan(0);
+    const attacks = r.totals.alerts.filter((a) => a.type !== 'heavy_hitters');
+    const raised = attacks.filter((a) => a.state === 'raised');
+    expect(raised.map((a) => [a.node, a.type, a.key.dst])).toEqual([[r.captureNodes[0], 'syn_flood', '10.0.99.1']]);
+    expect(attacks.filter((a) => a.state === 'resolved').map((a) => a.id)).toEqual([raised[0]!.id]);
+    expect(r.totals.alerts.some((a) => a.type === 'heavy_hitters' && (a.top?.length ?? 0) > 0)).toBe(true);
+  }, 300_000);
+});
