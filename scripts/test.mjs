@@ -1,13 +1,17 @@
 // `npm test`: the whole suite, on a fresh machine too (set-up included).
-//   1. set-up (system packages, npm packages, addon, TypeScript)
+//   1. set-up (system packages, npm packages, addon, TypeScript, the Go programs the tests run)
 //   2. native unit tests (GoogleTest under ASan/UBSan, via ctest)
-//   3. vitest: engine, CLI and peer (tshark) tests, the capture corpus
+//   3. vitest: 'unit' (engine, capture, agent + NATS, CLI, Helm, peers, corpus) and 'cluster'
+//      (operator, Helm install and the demo on a real control plane) projects
 //   4. the parser and capture-file fuzzers, briefly
 // Ends with one line "N passed, N failed" over all of it.
 import { readFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
+import { ensureBinaries } from './cluster/build.mjs';
+import { ensureHelmTools } from './helm/tools.mjs';
+import { ensureNatsTools } from './nats/tools.mjs';
 import { setup } from './setup.mjs';
 import { repoRoot, step } from './lib/run.mjs';
 
@@ -35,6 +39,18 @@ try {
   setup('test');
 } catch (err) {
   process.stderr.write(`tapline test: set-up failed: ${err.message}\n`);
+  process.exit(1);
+}
+
+// Go programs the tests run, built from the pinned modules once and cached outside the repository
+// (~/.cache/tapline/<name>-bin/<hash>): one go build at a time, so shared packages compile once.
+try {
+  step('Go programs for the tests: control plane (etcd, Kubernetes, kwok), nats-server, helm, kubeconform');
+  const started = Date.now();
+  const built = [...(await ensureBinaries()).built, ...(await ensureNatsTools()).built, ...(await ensureHelmTools()).built];
+  process.stderr.write(`  ${built.length ? `built ${built.join(', ')}` : 'all cached'} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+} catch (err) {
+  process.stderr.write(`tapline test: building the Go programs failed: ${err.message}\n`);
   process.exit(1);
 }
 
