@@ -1,12 +1,12 @@
 // `tapline analyze FILE`: every flow record of a capture file, as JSON lines
 // (stdout) or a top-N table, with a summary on stderr.
-import { once } from 'node:events';
 
 import { pino } from 'pino';
 
 import { Engine } from '../../agent/engine/engine.js';
 import { Exporter } from '../../agent/export/exporter.js';
 import { commandLineExportSettings } from '../../agent/export/options.js';
+import { OutputClosed, writeStdout } from '../output/stdout.js';
 import { NATS_OUTPUT_USAGE, parseAnalyzeArgs, type AnalyzeOptions, type NatsOutputOptions } from './options.js';
 import { ProgressBar } from './progress.js';
 import { startLine, summary, unsupportedLinkTypeLine } from './summary.js';
@@ -33,17 +33,6 @@ exit status: 0 on success (a file cut short mid-packet is reported with a
 warning after every complete packet), 1 if the file cannot be read or is
 corrupt or (with --nats) a record was not delivered, 2 for a bad command line.
 `;
-
-/** stdout closed early (| head): stop quietly. */
-class OutputClosed extends Error {}
-
-async function write(chunk: Buffer | string): Promise<void> {
-  if (process.stdout.destroyed) throw new OutputClosed();
-  if (!process.stdout.write(chunk)) {
-    await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
-    if (process.stdout.destroyed) throw new OutputClosed();
-  }
-}
 
 export async function runAnalyze(args: string[]): Promise<number> {
   const opts = parseAnalyzeArgs(args, process.stdout.isTTY === true, process.stderr.isTTY === true);
@@ -117,7 +106,7 @@ async function analyzeTo(opts: AnalyzeOptions, exporter: Exporter | undefined): 
       } else {
         for await (const batch of engine.batches(top ? 'packed' : 'jsonl')) {
           if (top) top.add(batch.data);
-          else await write(batch.data);
+          else await writeStdout(batch.data);
         }
       }
     } catch (err) {
@@ -125,7 +114,7 @@ async function analyzeTo(opts: AnalyzeOptions, exporter: Exporter | undefined): 
       return 0;
     }
     progress?.stop();
-    if (top) await write(top.render());
+    if (top) await writeStdout(top.render());
     await engine.close();
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     return report(engine, wall, interrupted);
