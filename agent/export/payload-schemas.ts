@@ -2,7 +2,7 @@
 // agent/schemas/flow-batch.v1.json and agent/schemas/alert.v1.json in TypeScript.
 import { z } from 'zod';
 
-import { ALERT_STATES, ALERT_TYPES, AlertMetricSchema, HeavyHitterSchema } from '../engine/alert-event.js';
+import { AlertEventSchema } from '../engine/alert-event.js';
 import { FlowRecordSchema } from '../engine/flow-record.js';
 import { ALERT_SCHEMA } from './alert-message.js';
 import { FLOW_BATCH_SCHEMA } from './flow-batch.js';
@@ -21,23 +21,15 @@ export const FlowBatchSchema = z
   })
   .refine((b) => b.count === b.records.length, { message: 'count must equal the number of records', path: ['count'] });
 
-export const AlertMessageSchema = z.strictObject({
+/** An engine alert event (agent/engine/alert-event.ts) with its times as RFC 3339 strings, plus where it came from. */
+export const AlertMessageSchema = AlertEventSchema.omit({ firstSeenMs: true, lastSeenMs: true }).extend({
   schema: z.literal(ALERT_SCHEMA),
   node: z.string().min(1),
   policy: PolicyRefSchema,
   bootId: z.string().regex(/^[0-9a-f]{16}$/),
   seq: z.int().nonnegative(),
-  id: z.string().min(1),
-  type: z.enum(ALERT_TYPES),
-  state: z.enum(ALERT_STATES),
-  key: z.strictObject({ src: z.string().optional(), dst: z.string().optional() }),
-  metric: AlertMetricSchema,
-  observed: z.number().nonnegative(),
-  threshold: z.number().nonnegative(),
-  windowMs: z.int().positive(),
   firstSeen: z.iso.datetime(),
   lastSeen: z.iso.datetime(),
-  top: z.array(HeavyHitterSchema).optional(),
 });
 
 export type FlowBatch = z.output<typeof FlowBatchSchema>;

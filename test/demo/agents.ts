@@ -1,10 +1,10 @@
 // One agent process per selected node, run the way the DaemonSet runs it: the same agent config
 // (the ConfigMap's agent.json), the same environment (NODE_NAME, POD_NAME, POD_NAMESPACE from the
 // downward API), in the node's own network namespace where its capture interface is.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { spawnLogged } from './child.js';
 import type { DemoHost } from './topology.js';
 
 export interface DemoAgent {
@@ -23,20 +23,16 @@ export async function startAgent(
   const configPath = path.join(dir, `agent-${host.node}.json`);
   writeFileSync(configPath, configJson);
   const logPath = path.join(dir, `agent-${host.node}.log`);
-  const out = createWriteStream(logPath);
-  const child: ChildProcess = spawn(
+  const child = spawnLogged(
     'ip',
     ['netns', 'exec', host.netns, process.execPath, path.join(repoRoot, 'bin', 'tapline.js'), 'agent', '--config', configPath],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_NAME: host.node, POD_NAME: pod, POD_NAMESPACE: namespace } },
+    logPath,
+    { ...process.env, NODE_NAME: host.node, POD_NAME: pod, POD_NAMESPACE: namespace },
   );
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  let code: number | null | undefined;
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve((code = c))));
   const metricsUrl = `http://${host.address}:${metricsPort}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (code !== undefined) throw new Error(`the agent for ${host.node} exited (${code}) at start; see ${logPath}`);
+    if (child.exitCode() !== undefined) throw new Error(`the agent for ${host.node} exited (${child.exitCode()}) at start; see ${logPath}`);
     if ((await fetch(`${metricsUrl}/readyz`).catch(() => undefined))?.ok) break;
     if (Date.now() > deadline) throw new Error(`the agent for ${host.node} was not ready within 60 s; see ${logPath}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -46,16 +42,7 @@ export async function startAgent(
     pod,
     metricsUrl,
     logPath,
-    exited: () => code !== undefined,
-    async stop() {
-      if (code !== undefined) return code;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-      try {
-        return await exit;
-      } finally {
-        clearTimeout(timer);
-      }
-    },
+    exited: () => child.exitCode() !== undefined,
+    stop: () => child.stop(30_000),
   };
 }

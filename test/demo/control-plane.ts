@@ -1,8 +1,7 @@
 // The demo's Kubernetes side: the local control plane (scripts/cluster: etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, kwok nodes), the CRD, the operator as its own process
 // (`tapline operator`, as the Deployment runs it), and the demo policy.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -11,6 +10,7 @@ import type { KubeClient } from '../../scripts/cluster/kube-client.mjs';
 import { CRD_FILE } from '../../operator/api/generate-crd.js';
 import { API_VERSION, CRD_NAME, KIND, PLURAL } from '../../operator/api/policy.js';
 import { agentResourceName } from '../../operator/render/names.js';
+import { spawnLogged } from './child.js';
 import type { DemoHarness } from './harness.js';
 import { DEMO_NAMESPACE, DEMO_POLICY, demoPolicySpec } from './policy.js';
 
@@ -64,35 +64,24 @@ export async function startOperator(c: DemoCluster, repoRoot: string, logDir: st
   const kubeconfig = c.handle.kubeconfigPath;
   const port = await freePort();
   const logPath = path.join(logDir, 'operator.log');
-  const out = createWriteStream(logPath);
-  const child: ChildProcess = spawn(
+  const child = spawnLogged(
     process.execPath,
     [path.join(repoRoot, 'bin', 'tapline.js'), 'operator', '--kubeconfig', kubeconfig, '--watch-namespaces', DEMO_NAMESPACE,
       '--lease-namespace', DEMO_NAMESPACE, '--metrics-port', String(port), '--metrics-bind-address', '127.0.0.1'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    logPath,
   );
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  let exited: number | null | undefined;
-  child.on('exit', (code) => {
-    exited = code;
-  });
   const metricsUrl = `http://127.0.0.1:${port}`;
   await c.harness.waitFor('the operator to be ready (/readyz)', async () => (await fetch(`${metricsUrl}/readyz`).catch(() => undefined))?.ok === true, {
     timeoutMs: 60_000,
     abortIf: () => {
-      if (exited !== undefined) throw new Error(`the operator exited (${exited}) at start; see ${logPath}`);
+      if (child.exitCode() !== undefined) throw new Error(`the operator exited (${child.exitCode()}) at start; see ${logPath}`);
     },
   });
   return {
     metricsUrl,
     logPath,
     async stop() {
-      if (exited !== undefined) return;
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 10_000))]);
-      if (exited === undefined) child.kill('SIGKILL');
+      await child.stop(10_000);
     },
   };
 }

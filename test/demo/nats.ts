@@ -1,11 +1,11 @@
 // The demo's NATS server: nats-server with JetStream (file storage under the demo's directory),
 // built from the pinned Go module like the tests' (scripts/nats/tools.mjs), listening on the
 // bridge address so the agents in their namespaces reach it, and nowhere else.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 
+import { spawnLogged } from './child.js';
 import type { DemoHarness } from './harness.js';
 
 export interface DemoNats {
@@ -32,21 +32,14 @@ export async function startNats(harness: DemoHarness, dir: string, host: string,
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const logPath = path.join(dir, 'nats-server.log');
-  const out = createWriteStream(logPath);
-  const child: ChildProcess = spawn(
+  const child = spawnLogged(
     tools.paths['nats-server'],
     ['-a', host, '-p', String(port), '-js', '-sd', path.join(dir, 'jetstream'), '-n', 'tapline-demo'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    logPath,
   );
-  child.stdout?.pipe(out);
-  child.stderr?.pipe(out);
-  let exited: number | null | undefined;
-  child.on('exit', (code) => {
-    exited = code;
-  });
   const deadline = Date.now() + 15_000;
   while (!(await reachable(host, port))) {
-    if (exited !== undefined) throw new Error(`nats-server exited (${exited}) at start; see ${logPath}`);
+    if (child.exitCode() !== undefined) throw new Error(`nats-server exited (${child.exitCode()}) at start; see ${logPath}`);
     if (Date.now() > deadline) throw new Error(`nats-server did not listen on ${host}:${port} within 15 s; see ${logPath}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -56,11 +49,7 @@ export async function startNats(harness: DemoHarness, dir: string, host: string,
     natsCli: tools.paths.nats,
     logPath,
     async stop() {
-      if (exited !== undefined) return;
-      const gone = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      await Promise.race([gone, new Promise((r) => setTimeout(r, 5000))]);
-      if (exited === undefined) child.kill('SIGKILL');
+      await child.stop(5000);
     },
   };
 }
