@@ -124,8 +124,10 @@ void Engine::start() {
     for (size_t i = 0; i < workers_.size(); ++i) {
       threads_.emplace_back([this, worker = workers_[i].get(), feed = feeds_[i].get()] {
         worker->run_feed(*feed);
+        // Stopped: live flows end at this worker's clock (its last packet), not at the
+        // planned end of all loops, which is past every flow's idle deadline.
         const bool stopped = stop_.load();
-        worker->finish(stopped ? EndReason::kShutdown : EndReason::kEof, input_end_ns_.load());
+        worker->finish(stopped ? EndReason::kShutdown : EndReason::kEof, stopped ? 0 : input_end_ns_.load());
       });
     }
   }
@@ -152,7 +154,9 @@ void Engine::run_reader() {
     while (sent < count[w]) {
       sent += workers_[w]->input().push_bulk(&pending[w * kBurst + sent], count[w] - sent);
       if (sent < count[w]) {
-        if (stop_.load(std::memory_order_relaxed)) return;
+        // Even after a stop: these packets are parsed and counted (flowPackets), so they
+        // go to their worker, which takes its input until input_done_ (a stop does not
+        // end it early; abandon() makes full export rings drop, so this never hangs).
         dispatch_waits_.add();
         if (detect_) {  // the full worker may wait on the collector, which waits on the others
           for (uint32_t v = 0; v < n; ++v) {

@@ -50,7 +50,8 @@ void Worker::run_parsed(const std::atomic<bool>& input_done) {
       account(burst, n);
       continue;
     }
-    if (stop_.load(std::memory_order_relaxed)) break;
+    // No break on stop: the dispatcher stops reading and marks the input done,
+    // and every packet it has parsed (and counted) before that is accounted here.
     if (input_done.load(std::memory_order_acquire)) {
       if (input_.size() == 0) break;
       continue;

@@ -56,11 +56,13 @@ class Worker final : public RecordSink {
   // the consumer is gone, so a full export ring drops instead of waiting.
   Worker(const WorkerConfig& config, const std::atomic<bool>& stop, const std::atomic<bool>& abandon);
 
-  // Runs until the dispatcher marks the input done (`input_done`) and the ring is empty.
+  // Runs until the dispatcher marks the input done (`input_done`) and the ring is empty,
+  // stop or not: every packet the dispatcher counted is accounted to a flow.
   void run_parsed(const std::atomic<bool>& input_done);
   // Runs until the feed ends or stop is requested.
   void run_feed(WorkerFeed& feed);
-  // Ends every live flow. `reason` is eof or shutdown; `now_ns` is the input's last time.
+  // Ends every live flow. `reason` is eof or shutdown; `now_ns` is the input's last
+  // time, or 0 for the worker's own clock (its latest packet or wall-clock reading).
   void finish(EndReason reason, uint64_t now_ns);
 
   SpscRing<ParsedPacket>& input() { return input_; }
