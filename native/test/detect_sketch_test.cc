@@ -152,5 +152,55 @@ TEST(ScanTable, ASourceWithManyFlowsSurvivesManyLightOnes) {
   EXPECT_TRUE(found);
 }
 
+TEST(HashAddr, RawBytesHashLikeTheKey) {
+  uint8_t b[16];
+  for (uint32_t i = 0; i < 16; ++i) b[i] = static_cast<uint8_t>(i * 37 + 5);
+  for (uint8_t version : {4, 6}) {
+    EXPECT_EQ(hash_addr_raw(b, version, kSeed), hash_addr(make_addr(b, version), kSeed));
+  }
+  EXPECT_EQ(hash_addr_raw(v4(0x0a000001).bytes, 4, kSeed), hash_addr(v4(0x0a000001), kSeed));
+}
+
+TEST(TopK, FloorFollowsOffersAndClear) {
+  TopK top(2);
+  top.offer(v4(1), hash_addr(v4(1), kSeed), 5);
+  EXPECT_EQ(top.floor(), 0u);  // not full yet
+  top.offer(v4(2), hash_addr(v4(2), kSeed), 7);
+  EXPECT_EQ(top.floor(), 5u);
+  top.offer(v4(1), hash_addr(v4(1), kSeed), 9);  // a kept key grows: the root changes
+  EXPECT_EQ(top.floor(), 7u);
+  top.offer(v4(3), hash_addr(v4(3), kSeed), 8);  // replaces the smallest
+  EXPECT_EQ(top.floor(), 8u);
+  top.clear();
+  EXPECT_EQ(top.floor(), 0u);
+}
+
+TEST(ScanTable, MergesLikeOneSketchPerSourceWhateverItsFlowCount) {
+  // Sources with one flow keep it as is; merge_into must give what per-source sketches give.
+  ScanTable t(64);
+  std::map<uint32_t, std::pair<HyperLogLog, HyperLogLog>> truth;
+  std::mt19937 rng(11);
+  for (uint32_t i = 0; i < 40; ++i) {
+    const uint32_t src = 1 + rng() % 30;
+    const uint32_t flows = 1 + (src % 3 == 0 ? 5 : 0);
+    for (uint32_t f = 0; f < flows; ++f) {
+      const uint64_t ph = mix64(rng()), dh = mix64(rng());
+      t.add(v4(src), hash_addr(v4(src), kSeed), dh, ph);
+      truth[src].first.add(ph);
+      truth[src].second.add(dh);
+    }
+  }
+  ASSERT_EQ(t.size(), truth.size());
+  for (uint32_t i = 0; i < t.size(); ++i) {
+    HyperLogLog p, h;
+    t.entry(i).merge_into(p, h);
+    uint32_t key = 0;
+    for (const auto& [k, v] : truth) key = v4(k) == t.entry(i).src ? k : key;
+    ASSERT_NE(key, 0u);
+    EXPECT_DOUBLE_EQ(p.estimate(), truth[key].first.estimate()) << key;
+    EXPECT_DOUBLE_EQ(h.estimate(), truth[key].second.estimate()) << key;
+  }
+}
+
 }  // namespace
 }  // namespace tapline::test

@@ -61,14 +61,22 @@ inline uint64_t mix64(uint64_t x) {  // splitmix64 finalizer
 }
 
 // 64 well-mixed bits of an address (seeded): the low and high halves index the
-// count-min rows, the whole word places it in hash indexes.
-inline uint64_t hash_addr(const AddrKey& k, uint64_t seed) {
-  uint64_t w[3];
-  std::memcpy(w, &k, sizeof w);
-  uint64_t h = _mm_crc32_u64(seed, w[0]);
-  h = _mm_crc32_u64(h, w[1]);
-  h = _mm_crc32_u64(h, w[2]);
+// count-min rows, the whole word places it in hash indexes. The address is
+// read where it lies (16 bytes and the version: the three words of its AddrKey),
+// so the per-packet path hashes without building a key.
+inline uint64_t hash_addr_raw(const uint8_t* addr16, uint8_t version, uint64_t seed) {
+  uint64_t w0, w1;
+  std::memcpy(&w0, addr16, 8);
+  std::memcpy(&w1, addr16 + 8, 8);
+  uint64_t h = _mm_crc32_u64(seed, w0);
+  h = _mm_crc32_u64(h, w1);
+  h = _mm_crc32_u64(h, version);  // the third word: version, then seven zero bytes
   return mix64(h ^ (seed << 32));
 }
+inline uint64_t hash_addr(const AddrKey& k, uint64_t seed) { return hash_addr_raw(k.bytes, k.version, seed); }
+
+// The sender's and the receiver's address bytes of a parsed packet.
+inline const uint8_t* src_bytes(const ParsedPacket& p) { return p.side == kSideA ? p.key.addr_a : p.key.addr_b; }
+inline const uint8_t* dst_bytes(const ParsedPacket& p) { return p.side == kSideA ? p.key.addr_b : p.key.addr_a; }
 
 }  // namespace tapline

@@ -26,8 +26,18 @@ class CountMin {
   Cell& cell(uint64_t h, uint32_t r) { return cells_[r * width() + index(h, r)]; }
   const Cell& cell(uint64_t h, uint32_t r) const { return cells_[r * width() + index(h, r)]; }
 
+  // Every row's cell of a key at once (the per-packet path: base, stride and
+  // mask loaded once, not once per row).
+  void cells(uint64_t h, Cell* out[kDepth]) {
+    Cell* const base = cells_.get();
+    const uint32_t m = mask_, h1 = static_cast<uint32_t>(h), h2 = static_cast<uint32_t>(h >> 32) | 1u;
+    for (uint32_t r = 0; r < kDepth; ++r) out[r] = base + static_cast<size_t>(r) * (m + 1) + ((h1 + r * h2) & m);
+  }
+
   void prefetch(uint64_t h) const {
-    for (uint32_t r = 0; r < kDepth; ++r) __builtin_prefetch(&cell(h, r), 1);
+    const Cell* const base = cells_.get();
+    const uint32_t m = mask_, h1 = static_cast<uint32_t>(h), h2 = static_cast<uint32_t>(h >> 32) | 1u;
+    for (uint32_t r = 0; r < kDepth; ++r) __builtin_prefetch(base + static_cast<size_t>(r) * (m + 1) + ((h1 + r * h2) & m), 1);
   }
 
   // Minimum over the rows of one field of the key's cells.

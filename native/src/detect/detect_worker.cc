@@ -1,5 +1,6 @@
 #include "detect/detect_worker.h"
 
+#include <cstring>
 #include <thread>
 
 namespace tapline {
@@ -23,6 +24,8 @@ DetectWorker::DetectWorker(const DetectConfig& config, uint32_t workers, bool wa
       wait_(wait),
       need_dst_(config.volumetric.enabled || config.syn_flood.enabled || config.heavy_hitters.enabled),
       need_src_(config.heavy_hitters.enabled || config.port_scan.enabled),
+      heavy_hitters_(config.heavy_hitters.enabled),
+      port_scan_(config.port_scan.enabled),
       published_(config.tick_slots),
       free_(config.tick_slots) {
   if (config_.volumetric.enabled) {
@@ -99,64 +102,112 @@ void DetectWorker::finish() {
   finished_.store(true, std::memory_order_release);
 }
 
+namespace {
+bool same_dst(const ParsedPacket& a, const ParsedPacket& b) {
+  return a.key.ip_version == b.key.ip_version && std::memcmp(dst_bytes(a), dst_bytes(b), 16) == 0;
+}
+}  // namespace
+
+// One run of packets towards the same destination (consecutive in the burst,
+// same tick) goes into the destination's cells at once: the flood case (every
+// packet to the victim) costs one sketch update and one top-k offer per run,
+// not per packet. A threshold share crossed anywhere in the run is a crossing
+// of the run (the estimate only grows, by exactly the run's counts: every row
+// takes them), so the candidates are those per-packet updates would find, in
+// the same order; top-k values only grow, so offering the run's final estimate
+// keeps the same keys.
+__attribute__((always_inline)) inline void DetectWorker::add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h, const DstCell& run) {
+  DstCell* c[CountMin<DstCell>::kDepth];
+  t.dst.cells(h, c);
+  uint64_t mp = UINT64_MAX, mb = UINT64_MAX;
+  for (uint32_t r = 0; r < CountMin<DstCell>::kDepth; ++r) {
+    c[r]->packets += run.packets;
+    c[r]->bytes += run.bytes;
+    mp = c[r]->packets < mp ? c[r]->packets : mp;
+    mb = c[r]->bytes < mb ? c[r]->bytes : mb;
+  }
+  uint64_t ms = 0;
+  if ((run.syns | run.completions) != 0) {  // rare outside SYN floods: a handshake's packets
+    ms = UINT64_MAX;
+    for (uint32_t r = 0; r < CountMin<DstCell>::kDepth; ++r) {
+      c[r]->syns += run.syns;
+      c[r]->completions += run.completions;
+      ms = c[r]->syns < ms ? c[r]->syns : ms;
+    }
+  }
+  const bool crossed = (mp >= share_packets_ && mp - run.packets < share_packets_) ||
+                       (mb >= share_bytes_ && mb - run.bytes < share_bytes_) ||
+                       (run.syns != 0 && ms >= share_syns_ && ms - run.syns < share_syns_);
+  const bool top = heavy_hitters_ && mb > t.top_dst.floor();
+  if (crossed || top) {
+    const AddrKey k = make_addr(dst_bytes(p), p.key.ip_version);
+    if (crossed && !t.candidates.add(k, h)) stats_.candidate_drops.add();
+    if (top) t.top_dst.offer(k, h, mb);
+  }
+}
+
 void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEvents& ev) {
   const uint64_t seed = config_.hash_seed;
-  AddrKey dk[FlowTable::kBurst], sk[FlowTable::kBurst];
   uint64_t hd[FlowTable::kBurst], hs[FlowTable::kBurst];
-  // Stage 1: keys, hashes and prefetch of every cell the burst will touch.
+  // Stage 1: hashes (straight from the packets' keys) and prefetch of every cell the burst will touch.
+  DetectTick* const pre = cur_;
   for (uint32_t i = 0; i < n; ++i) {
-    dk[i] = dst_of(pkts[i]);
-    hd[i] = hash_addr(dk[i], seed);
-    if (need_src_) {
-      sk[i] = src_of(pkts[i]);
-      hs[i] = hash_addr(sk[i], seed);
-    }
-    if (cur_ != nullptr) {
-      if (need_dst_) cur_->dst.prefetch(hd[i]);
-      if (config_.heavy_hitters.enabled) cur_->src.prefetch(hs[i]);
+    const ParsedPacket& p = pkts[i];
+    hd[i] = hash_addr_raw(dst_bytes(p), p.key.ip_version, seed);
+    if (need_src_) hs[i] = hash_addr_raw(src_bytes(p), p.key.ip_version, seed);
+    if (pre != nullptr) {
+      if (need_dst_) pre->dst.prefetch(hd[i]);
+      if (heavy_hitters_) pre->src.prefetch(hs[i]);
     }
   }
   // Stage 2: update.
+  constexpr uint32_t kNoRun = 0xFFFFFFFFu;
+  uint32_t run = kNoRun;  // first packet of the pending destination run
+  DstCell acc{};
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
-    if (p.ts_ns >= tick_end_ || cur_ == nullptr) roll(p.ts_ns);
+    if (p.ts_ns >= tick_end_ || cur_ == nullptr) {
+      if (run != kNoRun) {
+        add_dst(*cur_, pkts[run], hd[run], acc);
+        run = kNoRun;
+      }
+      roll(p.ts_ns);
+    }
     DetectTick& t = *cur_;
     t.packets += 1;
     t.max_ts_ns = p.ts_ns > t.max_ts_ns ? p.ts_ns : t.max_ts_ns;
     if (need_dst_) {
-      const uint32_t syn = is_syn(p) ? 1 : 0;
-      const uint32_t done = (ev.established >> i) & 1;
-      uint64_t mp = UINT64_MAX, mb = UINT64_MAX, ms = UINT64_MAX;
-      for (uint32_t r = 0; r < CountMin<DstCell>::kDepth; ++r) {
-        DstCell& c = t.dst.cell(hd[i], r);
-        c.packets += 1;
-        c.bytes += p.ip_bytes;
-        c.syns += syn;
-        c.completions += done;
-        mp = c.packets < mp ? c.packets : mp;
-        mb = c.bytes < mb ? c.bytes : mb;
-        ms = c.syns < ms ? c.syns : ms;
+      if (run != kNoRun && (hd[i] != hd[run] || !same_dst(p, pkts[run]))) {
+        add_dst(t, pkts[run], hd[run], acc);
+        run = kNoRun;
       }
-      // The estimate crossed this worker's share of a threshold on this packet: a candidate.
-      const bool crossed = mp == share_packets_ || (mb >= share_bytes_ && mb - p.ip_bytes < share_bytes_) ||
-                           (syn && ms == share_syns_);
-      if (crossed && !t.candidates.add(dk[i], hd[i])) stats_.candidate_drops.add();
-      if (config_.heavy_hitters.enabled) {
-        if (mb > t.top_dst.floor()) t.top_dst.offer(dk[i], hd[i], mb);
+      if (run == kNoRun) {
+        run = i;
+        acc = DstCell{};
+      }
+      acc.packets += 1;
+      acc.bytes += p.ip_bytes;
+      acc.syns += is_syn(p) ? 1 : 0;
+      acc.completions += (ev.established >> i) & 1;
+      if (heavy_hitters_) {
+        SrcCell* c[CountMin<SrcCell>::kDepth];
+        t.src.cells(hs[i], c);
         uint64_t sb = UINT64_MAX;
         for (uint32_t r = 0; r < CountMin<SrcCell>::kDepth; ++r) {
-          SrcCell& c = t.src.cell(hs[i], r);
-          c.packets += 1;
-          c.bytes += p.ip_bytes;
-          sb = c.bytes < sb ? c.bytes : sb;
+          c[r]->packets += 1;
+          c[r]->bytes += p.ip_bytes;
+          sb = c[r]->bytes < sb ? c[r]->bytes : sb;
         }
-        if (sb > t.top_src.floor()) t.top_src.offer(sk[i], hs[i], sb);
+        if (sb > t.top_src.floor()) t.top_src.offer(make_addr(src_bytes(p), p.key.ip_version), hs[i], sb);
       }
     }
-    if (config_.port_scan.enabled && ((ev.new_flow >> i) & 1) && has_ports(p.key.proto)) {
-      if (t.scan.add(sk[i], hs[i], hd[i], mix64(dport_of(p) ^ kPortSalt))) stats_.scan_replaced.add();
+    if (port_scan_ && ((ev.new_flow >> i) & 1) && has_ports(p.key.proto)) {
+      if (t.scan.add(make_addr(src_bytes(p), p.key.ip_version), hs[i], hd[i], mix64(dport_of(p) ^ kPortSalt))) {
+        stats_.scan_replaced.add();
+      }
     }
   }
+  if (run != kNoRun) add_dst(*cur_, pkts[run], hd[run], acc);
 }
 
 }  // namespace tapline

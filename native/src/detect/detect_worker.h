@@ -56,6 +56,8 @@ class DetectWorker {
   void roll(uint64_t ts_ns);  // moves to the tick of ts_ns (if later) and makes sure a slot is open
   void close_tick();          // publishes the current tick (a dropped one is counted)
   void open_slot();
+  // Adds a run of packets towards one destination (p: its first packet, h: its hash).
+  void add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h, const DstCell& run);
 
   const DetectConfig config_;
   const std::atomic<bool>& abandon_;
@@ -66,6 +68,8 @@ class DetectWorker {
   uint64_t share_syns_ = 0;
   const bool need_dst_;
   const bool need_src_;
+  const bool heavy_hitters_;
+  const bool port_scan_;
   uint64_t tick_end_ = 0;  // end of the current tick (0: none yet)
   DetectTick* cur_ = nullptr;  // null until a packet of the current tick arrives
   uint32_t cur_slot_ = 0;      // kScratch: no slot was free, this tick is counted then dropped

@@ -28,8 +28,7 @@ void PortScanDetector::add(const DetectTick* const* ticks, uint32_t n) {
         entries_.push_back(Entry{s.src, s.hash, {}, {}});
         index_.insert(s.hash, e);
       }
-      entries_[e].ports.merge(s.ports);
-      entries_[e].hosts.merge(s.hosts);
+      s.merge_into(entries_[e].ports, entries_[e].hosts);
     }
   }
 }

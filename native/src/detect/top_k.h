@@ -16,9 +16,16 @@ class TopK {
   explicit TopK(uint32_t k) : k_(k), index_(k), entries_(k), heap_(k), pos_(k) {}
 
   // The value a key must exceed to enter (0 until full).
-  uint64_t floor() const { return size_ < k_ ? 0 : entries_[heap_[0]].value; }
+  // Kept up to date by offer() and clear(): the per-packet compare is one load.
+  uint64_t floor() const { return floor_; }
 
   void offer(const AddrKey& key, uint64_t h, uint64_t value) {
+    offer_heap(key, h, value);
+    floor_ = size_ < k_ ? 0 : at(0);
+  }
+
+ private:
+  void offer_heap(const AddrKey& key, uint64_t h, uint64_t value) {
     auto key_of = [this](uint32_t e) -> const AddrKey& { return entries_[e].key; };
     uint32_t e = index_.find(key, h, key_of);
     if (e != AddrIndex::kNone) {
@@ -45,6 +52,7 @@ class TopK {
     sift_down(0);
   }
 
+ public:
   uint32_t size() const { return size_; }
   const AddrKey& key(uint32_t i) const { return entries_[i].key; }
   uint64_t hash(uint32_t i) const { return entries_[i].hash; }
@@ -52,6 +60,7 @@ class TopK {
   void clear() {
     if (size_ == 0) return;
     size_ = 0;
+    floor_ = 0;
     index_.clear();
   }
   size_t memory_bytes() const {
@@ -90,6 +99,7 @@ class TopK {
 
   uint32_t k_;
   uint32_t size_ = 0;
+  uint64_t floor_ = 0;  // the root's value once full, else 0
   AddrIndex index_;
   std::vector<Entry> entries_;
   std::vector<uint32_t> heap_;  // heap position -> entry
