@@ -1,16 +1,15 @@
 // `tapline analyze FILE`: every flow record of a capture file, as JSON lines
 // (stdout) or a top-N table, with a summary on stderr.
 
-import { pino } from 'pino';
-
 import { Engine } from '../../agent/engine/engine.js';
-import { Exporter } from '../../agent/export/exporter.js';
-import { commandLineExportSettings } from '../../agent/export/options.js';
+import { AlertReport } from '../output/alert-report.js';
+import { DETECT_USAGE } from '../output/detect-options.js';
+import { flowOutput, writeFlows } from '../output/flow-output.js';
+import { natsOutputUsage, withNatsOutput, type NatsOutput } from '../output/nats-output.js';
 import { OutputClosed, writeStdout } from '../output/stdout.js';
-import { NATS_OUTPUT_USAGE, parseAnalyzeArgs, type AnalyzeOptions, type NatsOutputOptions } from './options.js';
+import { parseAnalyzeArgs, type AnalyzeOptions } from './options.js';
 import { ProgressBar } from './progress.js';
 import { startLine, summary, unsupportedLinkTypeLine } from './summary.js';
-import { TopFlows } from './top-flows.js';
 
 export const ANALYZE_USAGE = `usage: tapline analyze FILE [options]
 
@@ -27,11 +26,12 @@ options:
       --top N              rows of the table format (default 20)
       --filter EXPR        only packets this tcpdump-syntax filter selects
       --no-progress        no progress bar on a terminal
-${NATS_OUTPUT_USAGE}  -h, --help               this help
+${natsOutputUsage('analyze')}${DETECT_USAGE}  -h, --help               this help
 
 exit status: 0 on success (a file cut short mid-packet is reported with a
 warning after every complete packet), 1 if the file cannot be read or is
-corrupt or (with --nats) a record was not delivered, 2 for a bad command line.
+corrupt or (with --nats) a record or alert was not delivered, 2 for a bad
+command line.
 `;
 
 export async function runAnalyze(args: string[]): Promise<number> {
@@ -43,44 +43,21 @@ export async function runAnalyze(args: string[]): Promise<number> {
   return analyze(opts);
 }
 
-/** --nats: connect and check the stream before reading anything. */
-async function openExporter(o: NatsOutputOptions): Promise<Exporter> {
-  const log = pino({ level: 'warn', base: { component: 'analyze' } }, pino.destination(2));
-  return Exporter.open(commandLineExportSettings({ servers: o.nats, stream: o.stream, subjectPrefix: o.subjectPrefix, createStream: o.createStream, node: o.node }), log);
-}
-
 async function analyze(opts: AnalyzeOptions): Promise<number> {
-  const exporter = opts.output ? await openExporter(opts.output) : undefined;
-  try {
-    const code = await analyzeTo(opts, exporter);
-    return exporter ? Math.max(code, await finishExport(exporter)) : code;
-  } finally {
-    await exporter?.close();
-  }
+  return withNatsOutput(opts.output, 'analyze', (nats) => analyzeTo(opts, nats));
 }
 
-/** Waits for every acknowledgement; 1 if any record was not delivered. */
-async function finishExport(x: Exporter): Promise<number> {
-  const r = await x.flush(60_000);
-  const s = x.stats();
-  const lost = s.droppedRecords.flows + s.rejectedRecords.flows;
-  process.stderr.write(`published ${s.publishedRecords.flows} records in ${s.publishedMessages.flows} messages to stream ${x.settings.stream} (${x.settings.subjects.flows})\n`);
-  if (!r.delivered || lost > 0) {
-    process.stderr.write(`tapline analyze: ${r.pendingRecords + lost} records were not delivered to NATS\n`);
-    return 1;
-  }
-  return 0;
-}
-
-async function analyzeTo(opts: AnalyzeOptions, exporter: Exporter | undefined): Promise<number> {
+async function analyzeTo(opts: AnalyzeOptions, nats: NatsOutput | undefined): Promise<number> {
   const engine = await Engine.open({
     workers: opts.workers,
     maxFlows: opts.maxFlows,
     idleTimeoutMs: Math.round(opts.idleTimeout * 1000),
     activeTimeoutMs: Math.round(opts.activeTimeout * 1000),
     ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
+    ...(opts.detectors !== undefined ? { detectors: opts.detectors } : {}),
     source: { kind: 'file', path: opts.file },
   });
+  const alerts = AlertReport.forRun(opts.detectors !== undefined, nats);
   const stdoutErrors = (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') engine.stop();
   };
@@ -98,27 +75,23 @@ async function analyzeTo(opts: AnalyzeOptions, exporter: Exporter | undefined): 
   try {
     process.stderr.write(startLine(opts.file, engine.info(), engine.stats()));
     engine.start();
+    alerts?.watch(engine);
     progress?.start();
-    const top = opts.format === 'table' && !exporter ? new TopFlows(opts.top) : null;
+    const out = flowOutput(nats, true, opts.format, opts.top);
     try {
-      if (exporter) {
-        for await (const batch of engine.batches('jsonl')) await exporter.publishFlowsPaced(batch.data);
-      } else {
-        for await (const batch of engine.batches(top ? 'packed' : 'jsonl')) {
-          if (top) top.add(batch.data);
-          else await writeStdout(batch.data);
-        }
-      }
+      await writeFlows(engine, out);
     } catch (err) {
       if (!(err instanceof OutputClosed)) throw err;
       return 0;
     }
     progress?.stop();
-    if (top) await writeStdout(top.render());
+    if (out.kind === 'table') await writeStdout(out.top.render());
     await engine.close();
+    alerts?.finish();
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-    return report(engine, wall, interrupted);
+    return report(engine, wall, interrupted, alerts);
   } finally {
+    alerts?.stop();
     progress?.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -127,11 +100,12 @@ async function analyzeTo(opts: AnalyzeOptions, exporter: Exporter | undefined): 
   }
 }
 
-function report(engine: Engine, wallSeconds: number, interrupted: boolean): number {
+function report(engine: Engine, wallSeconds: number, interrupted: boolean, alerts: AlertReport | undefined): number {
   const stats = engine.stats();
   const info = engine.info();
   const err = process.stderr;
   err.write(summary(stats, wallSeconds));
+  if (alerts) err.write(alerts.summaryLine(stats));
   const linkType = unsupportedLinkTypeLine(stats);
   if (linkType) err.write(`tapline analyze: warning: ${linkType}\n`);
   if (interrupted) err.write('tapline analyze: interrupted: live flows were exported with end reason "shutdown"\n');

@@ -4,6 +4,9 @@ import { parseArgs } from 'node:util';
 
 import { z } from 'zod';
 
+import type { DetectorOptions } from '../../agent/engine/detector-options.js';
+import { DETECT_OPTIONS, detectorOptions } from '../output/detect-options.js';
+import { NATS_OUTPUT_OPTIONS, NatsOutputSchema, natsOutput, refuseStdoutFlagsWithNats } from '../output/nats-output.js';
 import { UsageError } from '../usage-error.js';
 
 export const ANALYZE_FORMATS = ['jsonl', 'table'] as const;
@@ -35,60 +38,13 @@ const AnalyzeOptionsSchema = z.object({
     .min(1, { error: '--top: must be at least 1' }),
   progress: z.boolean(),
   filter: z.string().min(1, { error: '--filter: must not be empty' }).optional(),
-  output: z.optional(z.lazy(() => NatsOutputSchema)),
+  output: NatsOutputSchema.optional(),
 });
 
-export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema>;
-
-/**
- * Publishing to NATS JetStream instead of writing records (`--nats URL`): the agent's exporter with
- * node `local` unless --node is given. Shared with `tapline capture` (NATS_OUTPUT_OPTIONS, natsOutput()).
- */
-export const NatsOutputSchema = z.object({
-  nats: z
-    .string()
-    .regex(/^(nats|tls|ws|wss):\/\/\S+$/, { error: '--nats: must be a URL like nats://host:4222 (several separated by commas)' })
-    .refine((u) => !/^[a-z]+:\/\/[^/@]*@/.test(u), { error: '--nats: credentials in the URL are not accepted (they would show in process lists)' }),
-  stream: z.string().regex(/^[A-Za-z0-9_-]+$/, { error: '--stream: letters, digits, - and _ only' }),
-  subjectPrefix: z.string().regex(/^[^.*>\s]+(\.[^.*>\s]+)*$/, { error: '--subject-prefix: must be a NATS subject without wildcards' }),
-  createStream: z.boolean(),
-  node: z.string().min(1, { error: '--node: must not be empty' }).max(253),
-});
-export type NatsOutputOptions = z.infer<typeof NatsOutputSchema>;
-
-export const NATS_OUTPUT_OPTIONS = {
-  nats: { type: 'string' },
-  stream: { type: 'string' },
-  'subject-prefix': { type: 'string' },
-  'create-stream': { type: 'boolean' },
-  node: { type: 'string' },
-} as const;
-
-export const NATS_OUTPUT_USAGE = `      --nats URL           publish the records to NATS JetStream instead of stdout,
-                           as the agent does (exit 1 if any record is not delivered)
-      --stream NAME        the stream (default TAPLINE)
-      --subject-prefix P   subjects P.local.analyze.flows.NODE (default tapline)
-      --create-stream      create the stream (P.>, file storage) if it is missing
-      --node N             node name in subjects and messages (default local)
-`;
-
-/** The NATS output options from parsed flags, or undefined without --nats. Throws UsageError naming the flag. */
-export function natsOutput(v: { nats?: string; stream?: string; 'subject-prefix'?: string; 'create-stream'?: boolean; node?: string }): NatsOutputOptions | undefined {
-  if (v.nats === undefined) {
-    const stray = (['stream', 'subject-prefix', 'create-stream', 'node'] as const).find((k) => v[k] !== undefined);
-    if (stray) throw new UsageError(`--${stray}: only with --nats`);
-    return undefined;
-  }
-  const r = NatsOutputSchema.safeParse({
-    nats: v.nats,
-    stream: v.stream ?? 'TAPLINE',
-    subjectPrefix: v['subject-prefix'] ?? 'tapline',
-    createStream: v['create-stream'] === true,
-    node: v.node ?? 'local',
-  });
-  if (!r.success) throw new UsageError(r.error.issues[0]?.message ?? 'invalid NATS options');
-  return r.data;
-}
+export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema> & {
+  /** --detect: the engine's detector options (validated by the engine's own schema at open). */
+  detectors: DetectorOptions | undefined;
+};
 
 export function parseAnalyzeArgs(args: string[], stdoutIsTty: boolean, stderrIsTty: boolean): AnalyzeOptions | 'help' {
   let parsed;
@@ -107,6 +63,7 @@ export function parseAnalyzeArgs(args: string[], stdoutIsTty: boolean, stderrIsT
         'no-progress': { type: 'boolean' },
         filter: { type: 'string' },
         ...NATS_OUTPUT_OPTIONS,
+        ...DETECT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -132,5 +89,6 @@ export function parseAnalyzeArgs(args: string[], stdoutIsTty: boolean, stderrIsT
   });
   if (!result.success) throw new UsageError(result.error.issues[0]?.message ?? 'invalid options');
   if (result.data.maxFlows < result.data.workers) throw new UsageError('--max-flows: must be at least the number of workers');
-  return result.data;
+  refuseStdoutFlagsWithNats(result.data.output, v);
+  return { ...result.data, detectors: detectorOptions(v) };
 }

@@ -5,8 +5,11 @@
 import { Engine, type EngineOptions } from '../../agent/engine/engine.js';
 import type { EngineStats } from '../../agent/engine/stats.js';
 import { summary } from '../analyze/summary.js';
-import { TopFlows } from '../analyze/top-flows.js';
 import { byteSize, thousands } from '../format.js';
+import { AlertReport } from '../output/alert-report.js';
+import { DETECT_USAGE } from '../output/detect-options.js';
+import { flowOutput, writeFlows } from '../output/flow-output.js';
+import { natsOutputUsage, withNatsOutput, type NatsOutput } from '../output/nats-output.js';
 import { OutputClosed, writeStdout } from '../output/stdout.js';
 import { parseCaptureArgs, type CaptureOptions } from './options.js';
 
@@ -42,10 +45,11 @@ output (as analyze):
       --active-timeout S   export a long flow every S seconds (default 1800)
       --max-flows N        flow-table capacity over all workers (default 1048576)
       --top N              rows of the table format (default 20)
-  -h, --help               this help
+${natsOutputUsage('capture')}${DETECT_USAGE}  -h, --help               this help
 
 exit status: 0 after a clean stop, 1 if the capture cannot start (the message
-says what to fix), 2 for a bad command line.
+says what to fix) or (with --nats) a record or alert was not delivered, 2 for
+a bad command line.
 `;
 
 export async function runCapture(args: string[]): Promise<number> {
@@ -66,6 +70,7 @@ export function captureEngineOptions(o: CaptureOptions): EngineOptions {
     activeTimeoutMs: Math.round(o.activeTimeout * 1000),
     snaplen: o.snaplen,
     ...(o.filter !== undefined ? { filter: o.filter } : {}),
+    ...(o.detectors !== undefined ? { detectors: o.detectors } : {}),
   };
   if (o.backend === 'afpacket') {
     return {
@@ -105,7 +110,12 @@ function describeSource(o: CaptureOptions): string {
 }
 
 async function capture(opts: CaptureOptions): Promise<number> {
+  return withNatsOutput(opts.output, 'capture', (nats) => captureTo(opts, nats));
+}
+
+async function captureTo(opts: CaptureOptions, nats: NatsOutput | undefined): Promise<number> {
   const engine = await Engine.open(captureEngineOptions(opts));
+  const alerts = AlertReport.forRun(opts.detectors !== undefined, nats);
   let stopping = false;
   let interrupted = false;
   const stop = () => {
@@ -134,25 +144,27 @@ async function capture(opts: CaptureOptions): Promise<number> {
         `${opts.duration !== undefined ? ` for ${opts.duration} s` : ' until SIGINT/SIGTERM'}\n`,
     );
     engine.start();
-    const top = opts.format === 'table' ? new TopFlows(opts.top) : null;
+    alerts?.watch(engine);
+    // A live source cannot wait: what the NATS spool cannot hold is counted (and fails the run).
+    const out = flowOutput(nats, false, opts.format, opts.top);
     try {
-      for await (const batch of engine.batches(top ? 'packed' : 'jsonl')) {
-        if (top) top.add(batch.data);
-        else await writeStdout(batch.data);
-      }
+      await writeFlows(engine, out);
     } catch (err) {
       if (!(err instanceof OutputClosed)) throw err;
       stop();
     }
-    if (top) await writeStdout(top.render()).catch(() => undefined);
+    if (out.kind === 'table') await writeStdout(out.top.render()).catch(() => undefined);
     await engine.close();
+    alerts?.finish();
     const wall = Number(process.hrtime.bigint() - t0) / 1e9;
     const stats = engine.stats();
     process.stderr.write(summary(stats, wall));
+    if (alerts) process.stderr.write(alerts.summaryLine(stats));
     process.stderr.write(captureLine(stats));
     if (interrupted) process.stderr.write('tapline capture: interrupted: live flows were exported with end reason "shutdown"\n');
     return 0;
   } finally {
+    alerts?.stop();
     if (timer) clearTimeout(timer);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

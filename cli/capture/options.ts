@@ -4,8 +4,11 @@ import { parseArgs } from 'node:util';
 
 import { z } from 'zod';
 
+import type { DetectorOptions } from '../../agent/engine/detector-options.js';
 import { pciAddressesFromEnv } from '../../agent/engine/live-source.js';
 import { ANALYZE_FORMATS } from '../analyze/options.js';
+import { DETECT_OPTIONS, detectorOptions } from '../output/detect-options.js';
+import { NATS_OUTPUT_OPTIONS, NatsOutputSchema, natsOutput, refuseStdoutFlagsWithNats } from '../output/nats-output.js';
 import { UsageError } from '../usage-error.js';
 
 const whole = (flag: string, min: number, max: number) =>
@@ -42,9 +45,13 @@ const CaptureOptionsSchema = z.object({
   activeTimeout: seconds('--active-timeout'),
   maxFlows: whole('--max-flows', 16, 2 ** 31),
   top: whole('--top', 1, 1_000_000),
+  output: NatsOutputSchema.optional(),
 });
 
-export type CaptureOptions = z.infer<typeof CaptureOptionsSchema>;
+export type CaptureOptions = z.infer<typeof CaptureOptionsSchema> & {
+  /** --detect: the engine's detector options (validated by the engine's own schema at open). */
+  detectors: DetectorOptions | undefined;
+};
 
 export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: NodeJS.ProcessEnv = process.env): CaptureOptions | 'help' {
   let parsed;
@@ -75,6 +82,8 @@ export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: Node
         'active-timeout': { type: 'string' },
         'max-flows': { type: 'string' },
         top: { type: 'string' },
+        ...NATS_OUTPUT_OPTIONS,
+        ...DETECT_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -113,6 +122,7 @@ export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: Node
     activeTimeout: v['active-timeout'] ?? 1800,
     maxFlows: v['max-flows'] ?? 1 << 20,
     top: v.top ?? 20,
+    output: natsOutput(v),
   });
   if (!result.success) throw new UsageError(result.error.issues[0]?.message ?? 'invalid options');
   const o = result.data;
@@ -130,5 +140,6 @@ export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: Node
     throw new UsageError('--mbufs: only with --backend dpdk');
   }
   if (o.maxFlows < o.workers) throw new UsageError('--max-flows: must be at least the number of workers');
-  return o;
+  refuseStdoutFlagsWithNats(o.output, v);
+  return { ...o, detectors: detectorOptions(v) };
 }

@@ -49,7 +49,27 @@ export class TestNetns {
   }
 
   destroy(): void {
-    spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
+    spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' }); // takes linkToHost()'s pair with it
+  }
+
+  /**
+   * A second veth pair, `vhost` in the namespace to `tlh<pid>` in the test's own, on a /30 of
+   * 198.18.0.0/15 (set aside for benchmarks, never routed), so that a process in the namespace
+   * reaches a server the test runs (NATS) without that traffic crossing the captured pair.
+   * Returns the test side's address, for the server to listen on.
+   */
+  linkToHost(): string {
+    const outside = `tlh${process.pid}`;
+    const n = process.pid % 16384;
+    const net = `198.18.${n >> 6}.${(n & 63) * 4}`.split('.').map(Number);
+    const addr = (last: number) => `${net.slice(0, 3).join('.')}.${(net[3] ?? 0) + last}`;
+    spawnSync('ip', ['link', 'del', outside], { stdio: 'ignore' });
+    execFileSync('ip', ['link', 'add', outside, 'type', 'veth', 'peer', 'name', 'vhost', 'netns', this.name]);
+    execFileSync('ip', ['addr', 'add', `${addr(1)}/30`, 'dev', outside]);
+    execFileSync('ip', ['link', 'set', outside, 'up']);
+    execFileSync('ip', ['-n', this.name, 'addr', 'add', `${addr(2)}/30`, 'dev', 'vhost']);
+    execFileSync('ip', ['-n', this.name, 'link', 'set', 'vhost', 'up']);
+    return addr(1);
   }
 
   exec(cmd: string, args: string[]): string {

@@ -25,6 +25,8 @@ export interface NatsTestServerOptions {
   tls?: { certFile: string; keyFile: string; caFile?: string; verifyClients?: boolean };
   /** Largest message the server accepts (bytes); nats-server's default is 1 MiB. */
   maxPayload?: number;
+  /** The address to listen on (default 127.0.0.1), e.g. one a test's network namespace can reach. */
+  host?: string;
 }
 
 /** Building the server from Go modules can take minutes on a cold cache. */
@@ -82,7 +84,7 @@ export class NatsTestServer {
   }
 
   get url(): string {
-    return `${this.options.tls ? 'tls' : 'nats'}://127.0.0.1:${this.port}`;
+    return `${this.options.tls ? 'tls' : 'nats'}://${this.options.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   get running(): boolean {
@@ -121,7 +123,7 @@ export class NatsTestServer {
   private configText(): string {
     const o = this.options;
     const lines = [
-      'listen: 127.0.0.1:' + this.port,
+      `listen: ${o.host ?? '127.0.0.1'}:${this.port}`,
       `server_name: tapline-test-${this.port}`,
       `jetstream { store_dir: ${quote(path.join(this.dir, 'js'))}, max_file_store: 4G, max_memory_store: 256M }`,
     ];
