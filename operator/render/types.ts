@@ -47,7 +47,9 @@ export interface Toleration {
 
 export interface Affinity {
   nodeAffinity: {
-    requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: NodeSelectorRequirement[] }[] };
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: { matchExpressions?: NodeSelectorRequirement[]; matchFields?: NodeSelectorRequirement[] }[];
+    };
   };
 }
 

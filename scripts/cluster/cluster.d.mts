@@ -67,3 +67,7 @@ export function stopCluster(options?: { dir?: string; keepLogs?: boolean; graceM
 export function readState(dir?: string): (Omit<ClusterHandle, 'startedByUs' | 'pids' | 'captureLabel' | 'statePath'> & { processes: { name: string; pid: number; bin: string; logPath: string }[] }) | undefined;
 export function isClusterHealthy(state: unknown): Promise<boolean>;
 export function kubeClient(handle: Pick<ClusterHandle, 'server' | 'caFile' | 'certFile' | 'keyFile'>): import('./kube-client.mjs').KubeClient;
+
+export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';
+/** Stops one component and starts it again with the same arguments; resolves when healthy (kube-apiserver: /readyz). */
+export function restartComponent(handle: Pick<ClusterHandle, 'dir'>, name: ComponentName, options?: { downMs?: number; graceMs?: number; timeoutMs?: number }): Promise<{ pid: number }>;

@@ -108,6 +108,17 @@ function probe(url, { insecure = false, timeoutMs = 3_000 } = {}) {
   });
 }
 
+export const MAX_NODES = 2000;
+
+// Loopback addresses per node: the first 250 as before (127.100.i.0/24, 127.0.1.i+1); beyond that
+// (benchmarks with many nodes) 127.101-108.x.0/24 and 127.2-9.x.1, clear of kwok's own 127.100.255.0/24.
+function nodePodCidr(i) {
+  return i < 250 ? `127.100.${i}.0/24` : `127.${101 + ((i - 250) >> 8)}.${(i - 250) & 255}.0/24`;
+}
+function nodeAddress(i) {
+  return i < 250 ? `127.0.1.${i + 1}` : `127.${2 + ((i - 250) >> 8)}.${(i - 250) & 255}.1`;
+}
+
 function nodeObject(name, i, { capture, extraLabels, resources, kubeletVersion }) {
   return {
     apiVersion: 'v1',
@@ -126,9 +137,9 @@ function nodeObject(name, i, { capture, extraLabels, resources, kubeletVersion }
       annotations: { [KWOK_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
     },
     // Loopback pod CIDR and node address: anything that dials a pod or node IP stays on this host.
-    spec: { podCIDR: `127.100.${i}.0/24`, podCIDRs: [`127.100.${i}.0/24`] },
+    spec: { podCIDR: nodePodCidr(i), podCIDRs: [nodePodCidr(i)] },
     status: {
-      addresses: [{ type: 'InternalIP', address: `127.0.1.${i + 1}` }, { type: 'Hostname', address: name }],
+      addresses: [{ type: 'InternalIP', address: nodeAddress(i) }, { type: 'Hostname', address: name }],
       capacity: resources,
       allocatable: resources,
       nodeInfo: {
@@ -171,7 +182,7 @@ export async function startCluster(o = {}) {
   const nodes = o.nodes ?? 3;
   const captureNodes = o.captureNodes ?? Math.max(1, nodes - 1);
   const timeoutMs = o.timeoutMs ?? 120_000;
-  if (!Number.isInteger(nodes) || nodes < 0 || nodes > 250) throw new ClusterError(`nodes must be an integer 0..250, got ${nodes}`);
+  if (!Number.isInteger(nodes) || nodes < 0 || nodes > MAX_NODES) throw new ClusterError(`nodes must be an integer 0..${MAX_NODES}, got ${nodes}`);
 
   const existing = readState(dir);
   if (existing) {
@@ -233,9 +244,11 @@ export async function startCluster(o = {}) {
 
   const started = [];
   const start = (name, args, env = process.env) => {
-    const p = startProcess({ name, bin: bins[name], args: [...args, ...(o.extraArgs?.[name] ?? [])], logDir, env, cwd: dir });
+    const fullArgs = [...args, ...(o.extraArgs?.[name] ?? [])];
+    const p = startProcess({ name, bin: bins[name], args: fullArgs, logDir, env, cwd: dir });
     started.push(p);
-    state.processes.push({ name, pid: p.pid, bin: p.bin, logPath: p.logPath });
+    // args (and a HOME override) are kept so restartComponent() can start the same process again.
+    state.processes.push({ name, pid: p.pid, bin: p.bin, logPath: p.logPath, args: fullArgs, ...(env.HOME !== process.env.HOME ? { home: env.HOME } : {}) });
     writeState(dir, state);
     return p;
   };
@@ -444,6 +457,36 @@ export async function stopCluster(o = {}) {
   }
   log(stopped.length ? `stopped ${stopped.join(', ')}` : 'no cluster processes were running');
   return { stopped };
+}
+
+/**
+ * Stops one component (SIGTERM, then SIGKILL after `graceMs`) and starts it again with the same
+ * arguments, e.g. to test how clients ride out an API server restart. `downMs` keeps it stopped
+ * that long first. Resolves when it is healthy again (kube-apiserver: /readyz); returns the new pid.
+ *
+ * @param {{dir: string}} handle
+ * @param {'etcd'|'kube-apiserver'|'kube-controller-manager'|'kube-scheduler'|'kwok'} name
+ * @param {{downMs?: number, graceMs?: number, timeoutMs?: number}} [o]
+ */
+export async function restartComponent(handle, name, o = {}) {
+  const state = readState(handle.dir);
+  const rec = state?.processes?.find((p) => p.name === name);
+  if (!rec) throw new ClusterError(`no ${name} recorded in ${handle.dir}`, { component: name });
+  if (!rec.args) throw new ClusterError(`${name} in ${handle.dir} was started without recorded arguments: restart the cluster`, { component: name });
+  await stopProcess(rec, { graceMs: o.graceMs ?? 10_000 });
+  if (o.downMs) await new Promise((r) => setTimeout(r, o.downMs));
+  const env = rec.home ? { ...process.env, HOME: rec.home } : process.env;
+  const p = startProcess({ name, bin: rec.bin, args: rec.args, logDir: state.logDir, env, cwd: state.dir });
+  rec.pid = p.pid;
+  writeState(state.dir, state);
+  if (name === 'kube-apiserver') {
+    const admin = kubeClient(state);
+    await waitFor('kube-apiserver /readyz after restart', async () => (await admin.raw('GET', '/readyz', { timeoutMs: 5_000 })).status === 200, {
+      timeoutMs: o.timeoutMs ?? 120_000,
+      abortIf: () => assertRunning(p),
+    });
+  }
+  return { pid: p.pid };
 }
 
 /**

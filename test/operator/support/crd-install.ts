@@ -15,7 +15,7 @@ export async function installCrd(api: KubeApi): Promise<void> {
     yaml,
     { contentType: 'application/apply-patch+yaml' },
   );
-  if (applied.status !== 200) throw new Error(`applying the CRD failed (${applied.status}): ${JSON.stringify(applied.body)}`);
+  if (applied.status !== 200 && applied.status !== 201) throw new Error(`applying the CRD failed (${applied.status}): ${JSON.stringify(applied.body).slice(0, 500)}`);
   await until('the CRD to be established', async () => {
     const r = await api.request('GET', `/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`);
     return r.body?.status?.conditions?.some((c: any) => c.type === 'Established' && c.status === 'True') ? true : undefined;

@@ -1,0 +1,217 @@
+// The controller: informers feed keys into the work queue (handlers only enqueue), workers take
+// keys one at a time per key and run reconcile, failures come back with per-key backoff. Workers
+// run only while this replica leads; informers run on every replica, so a standby takes over with
+// a warm cache.
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { API_VERSION, KIND } from '../api/policy.js';
+import { AGENT_APP_NAME } from '../render/labels.js';
+import { COLLECTIONS } from '../reconcile/paths.js';
+import {
+  ObservedDaemonSetSchema,
+  ObservedNodeSchema,
+  ObservedObjectSchema,
+  ObservedPolicySchema,
+  type ObservedDaemonSet,
+  type ObservedNode,
+  type ObservedObject,
+  type ObservedPolicy,
+} from '../reconcile/observed.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import type { World } from '../reconcile/world.js';
+import { claimedDevices } from '../reconcile/conflicts.js';
+import { Informer, keyOf, type KubeObject } from './informer.js';
+import type { KubeClient } from './kube-client.js';
+import type { OperatorMetrics } from './metrics.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface ControllerOptions {
+  client: KubeClient;
+  metrics: OperatorMetrics;
+  log: Logger;
+  workers?: number;
+  /** Label selector of the children (the operator's managed-by label). */
+  managedBy: string;
+  queue?: WorkQueue;
+}
+
+export class Controller {
+  readonly queue: WorkQueue;
+  readonly policies: Informer<ObservedPolicy>;
+  readonly daemonSets: Informer<ObservedDaemonSet>;
+  readonly configMaps: Informer<ObservedObject>;
+  readonly serviceAccounts: Informer<ObservedObject>;
+  readonly nodes: Informer<ObservedNode>;
+  readonly world: World;
+  readonly #o: ControllerOptions;
+  #reconciler: Reconciler | undefined;
+  #leading = false;
+  #workers: Promise<void>[] = [];
+  #inFlight = 0;
+
+  constructor(o: ControllerOptions) {
+    this.#o = o;
+    this.queue = o.queue ?? new WorkQueue(undefined, (d) => o.metrics.queueDepth.set({}, d));
+    const childSelector = `app.kubernetes.io/name=${AGENT_APP_NAME},app.kubernetes.io/managed-by=${o.managedBy}`;
+    const make = <T extends KubeObject>(resource: string, path: string, schema: z.ZodType<T>, handlers: ConstructorParameters<typeof Informer<T>>[0]['handlers'], labelSelector?: string) =>
+      new Informer<T>({
+        client: o.client,
+        resource,
+        path,
+        schema,
+        log: o.log,
+        handlers,
+        ...(labelSelector ? { labelSelector } : {}),
+        onSynced: () => o.metrics.informerSynced.set({ resource }, 1),
+        onRefused: (r) => o.metrics.refused.inc({ resource: r }),
+      });
+    const toOwner = (obj: KubeObject) => this.#enqueueOwner(obj);
+    const ownerHandlers = { onAdd: toOwner, onUpdate: (_: KubeObject, n: KubeObject) => toOwner(n), onDelete: toOwner };
+    this.policies = make('snifferpolicies', COLLECTIONS.policies, ObservedPolicySchema, {
+      onAdd: (p) => this.#onPolicy(undefined, p),
+      onUpdate: (a, b) => this.#onPolicy(a, b),
+      onDelete: (p) => this.#onPolicy(p, undefined),
+    });
+    this.daemonSets = make<ObservedDaemonSet>('daemonsets', COLLECTIONS.daemonSets, ObservedDaemonSetSchema, ownerHandlers, childSelector);
+    this.configMaps = make<ObservedObject>('configmaps', COLLECTIONS.configMaps, ObservedObjectSchema, ownerHandlers, childSelector);
+    this.serviceAccounts = make<ObservedObject>('serviceaccounts', COLLECTIONS.serviceAccounts, ObservedObjectSchema, ownerHandlers, childSelector);
+    this.nodes = make('nodes', COLLECTIONS.nodes, ObservedNodeSchema, {
+      onAdd: (n) => this.#onNode(undefined, n),
+      onUpdate: (a, b) => this.#onNode(a, b),
+      onDelete: (n) => this.#onNode(n, undefined),
+    });
+    this.world = {
+      policy: (k) => this.policies.get(k),
+      policies: () => this.policies.list(),
+      daemonSet: (k) => this.daemonSets.get(k),
+      configMap: (k) => this.configMaps.get(k),
+      serviceAccount: (k) => this.serviceAccounts.get(k),
+      nodes: () => this.nodes.list(),
+    };
+  }
+
+  get informers(): Informer<KubeObject>[] {
+    return [this.policies, this.daemonSets, this.configMaps, this.serviceAccounts, this.nodes] as unknown as Informer<KubeObject>[];
+  }
+
+  synced(): boolean {
+    return this.informers.every((i) => i.synced());
+  }
+
+  setReconciler(r: Reconciler): void {
+    this.#reconciler = r;
+  }
+
+  // --- event handlers: they only enqueue keys ---
+
+  #enqueueOwner(obj: KubeObject): void {
+    const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND && r.apiVersion === API_VERSION);
+    if (owner && obj.metadata.namespace) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
+  }
+
+  /** Policies whose devices overlap those of `p` (their conflicts may change with it). */
+  #rivals(p: ObservedPolicy): string[] {
+    const mine = this.#devices(p);
+    if (!mine.size) return [];
+    return this.policies
+      .list()
+      .filter((o) => o !== p && keyOf(o) !== keyOf(p) && [...this.#devices(o)].some((d) => mine.has(d)))
+      .map(keyOf);
+  }
+
+  #devices(p: ObservedPolicy): Set<string> {
+    const r = this.#reconciler?.parse(p);
+    return new Set(r?.ok ? claimedDevices(r.policy) : []);
+  }
+
+  #onPolicy(oldP: ObservedPolicy | undefined, newP: ObservedPolicy | undefined): void {
+    const p = newP ?? oldP!;
+    this.queue.add(keyOf(p));
+    // A change of selection or devices (or a deletion) can start or end conflicts of other policies.
+    if (!oldP || !newP || oldP.metadata.generation !== newP.metadata.generation || !!newP.metadata.deletionTimestamp) {
+      for (const k of new Set([...(oldP ? this.#rivals(oldP) : []), ...(newP ? this.#rivals(newP) : [])])) this.queue.add(k);
+    }
+  }
+
+  #onNode(oldN: ObservedNode | undefined, newN: ObservedNode | undefined): void {
+    // Heartbeats change status only; labels and taints decide selection and conflicts.
+    if (oldN && newN && JSON.stringify([oldN.metadata.labels, oldN.spec?.taints]) === JSON.stringify([newN.metadata.labels, newN.spec?.taints])) return;
+    // Only policies that claim devices depend on nodes directly; counts follow the DaemonSets.
+    for (const p of this.policies.list()) if (this.#devices(p).size) this.queue.add(keyOf(p));
+  }
+
+  // --- lifecycle ---
+
+  startInformers(): void {
+    for (const i of this.informers) i.start();
+  }
+
+  async stopInformers(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+
+  /** Starts the workers (this replica leads): every known policy is reconciled once. */
+  startLeading(): void {
+    if (this.#leading) return;
+    this.#leading = true;
+    this.#o.metrics.leader.set({}, 1);
+    for (const k of this.policies.keys()) this.queue.add(k);
+    const n = this.#o.workers ?? 2;
+    for (let i = 0; i < n; i++) this.#workers.push(this.#work());
+  }
+
+  /** Stops taking keys (in-flight reconciles finish); waits for the workers to go idle. */
+  async stopLeading(): Promise<void> {
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.#o.metrics.leader.set({}, 0);
+    // Wake idle workers so they see the change.
+    this.queue.wakeWaiters();
+    const ws = this.#workers.splice(0);
+    await Promise.all(ws);
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  async #work(): Promise<void> {
+    while (this.#leading) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      if (!this.#leading) {
+        this.queue.done(key);
+        this.queue.add(key); // keep it for the next leader term
+        return;
+      }
+      await this.#process(key);
+    }
+  }
+
+  async #process(key: string): Promise<void> {
+    const r = this.#reconciler;
+    if (!r) throw new Error('controller started without a reconciler');
+    const t0 = performance.now();
+    this.#inFlight++;
+    try {
+      const result = await r.reconcile(key);
+      this.#o.metrics.reconciles.inc({ result });
+      this.queue.forget(key);
+    } catch (e) {
+      const delay = this.queue.addRateLimited(key);
+      this.#o.metrics.reconciles.inc({ result: 'error' });
+      this.#o.metrics.errors.inc({ error: (e as Error).name ?? 'Error' });
+      this.#o.metrics.retries.inc();
+      const [namespace, name] = key.split('/');
+      this.#o.log.warn({ policy: name, namespace, err: (e as Error).message, errorClass: (e as Error).name, retryInMs: delay, failures: this.queue.rateLimiter.failures(key) }, 'reconcile failed: retrying');
+    } finally {
+      this.#inFlight--;
+      this.#o.metrics.duration.observe((performance.now() - t0) / 1000);
+      this.queue.done(key);
+    }
+  }
+
+  shutDown(): void {
+    this.queue.shutDown();
+  }
+}

@@ -1,0 +1,208 @@
+// reconcile(key): make the cluster match one SnifferPolicy, and say so in its status. By key,
+// never by event: every pass re-reads the policy, its children, the other policies and the nodes
+// from the informers' caches, server-side applies what differs, and rebuilds status.
+//
+//   policy gone or deleting      → nothing (the garbage collector removes the children)
+//   namespace not watched        → status NamespaceNotWatched, nothing created
+//   spec unusable (zod / render) → status InvalidSpec / PrivilegedNotAllowed (terminal: no retry)
+//   paused                       → no writes to the children, status from what runs
+//   otherwise                    → apply ConfigMap, ServiceAccount, DaemonSet (kept off nodes
+//                                  where an older policy holds the same device), then status
+//
+// Writes happen only when something differs (zero writes on a steady cluster).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { isInvalidPolicyError } from '../api/errors.js';
+import { parsePolicy, type SnifferPolicy } from '../api/policy.js';
+import { SnifferPolicyStatusSchema, type SnifferPolicyStatus } from '../api/status.js';
+import { isApiStatusError, isInvalidObjectError, isForbiddenError } from '../controller/errors.js';
+import { keyOf } from '../controller/informer.js';
+import type { KubeClient } from '../controller/kube-client.js';
+import type { OperatorMetrics } from '../controller/metrics.js';
+import { excludeNodes } from '../render/exclude-nodes.js';
+import { isAgentConfigRefusedError, isPrivilegedNotAllowedError, objectsInApplyOrder, renderPolicy, type OperatorSettings } from '../render/index.js';
+import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, withAppliedHash } from './compare.js';
+import { conflictsOf, type ConflictView } from './conflicts.js';
+import { ObservedDaemonSetSchema, ObservedObjectSchema, type ObservedDaemonSet, type ObservedPolicy } from './observed.js';
+import { objectPath, policyStatusPath } from './paths.js';
+import { buildStatus, sameStatus, type Blocked } from './status.js';
+import type { World } from './world.js';
+
+export const FIELD_MANAGER = 'tapline-operator';
+
+export type ReconcileResult = 'success' | 'terminal';
+
+export interface ReconcilerOptions {
+  client: KubeClient;
+  world: World;
+  settings: OperatorSettings;
+  log: Logger;
+  metrics: OperatorMetrics;
+  now?: () => Date;
+}
+
+type Parsed = { ok: true; policy: SnifferPolicy } | { ok: false; blocked: Blocked };
+
+/** Writes made from a cache that had not yet seen them: skipped, not repeated (see #skipStale). */
+interface WriteMemo {
+  basedOn: string;
+  digest: string;
+  /** What the API server returned for the write (newer than a cache still showing `basedOn`). */
+  result?: ObservedDaemonSet;
+}
+
+export class Reconciler {
+  readonly #o: ReconcilerOptions;
+  readonly #parsed = new WeakMap<ObservedPolicy, Parsed>();
+  readonly #written = new Map<string, WriteMemo>();
+
+  constructor(o: ReconcilerOptions) {
+    this.#o = o;
+  }
+
+  #watched(namespace: string): boolean {
+    const ns = this.#o.settings.watchNamespaces;
+    return ns.length === 0 || ns.includes(namespace);
+  }
+
+  /** The policy parsed (defaults applied) and rendered-checked, memoised per cached object. */
+  parse(raw: ObservedPolicy): Parsed {
+    const hit = this.#parsed.get(raw);
+    if (hit) return hit;
+    let r: Parsed;
+    try {
+      r = { ok: true, policy: parsePolicy({ apiVersion: raw.apiVersion, kind: raw.kind, metadata: raw.metadata, spec: raw.spec }) };
+    } catch (e) {
+      if (!isInvalidPolicyError(e)) throw e;
+      r = { ok: false, blocked: { reason: 'InvalidSpec', message: e.message } };
+    }
+    this.#parsed.set(raw, r);
+    return r;
+  }
+
+  /** Valid policies in watched namespaces, not being deleted: the ones that may claim devices. */
+  #claimants(except: string): SnifferPolicy[] {
+    const out: SnifferPolicy[] = [];
+    for (const raw of this.#o.world.policies()) {
+      if (keyOf(raw) === except || raw.metadata.deletionTimestamp || !this.#watched(raw.metadata.namespace)) continue;
+      const p = this.parse(raw);
+      if (p.ok) out.push(p.policy);
+    }
+    return out;
+  }
+
+  /** True when the cache still shows the state a write of the same content was based on. */
+  #skipStale(key: string, basedOn: string, digest: string): boolean {
+    const m = this.#written.get(key);
+    return m !== undefined && m.basedOn === basedOn && m.digest === digest;
+  }
+
+  async reconcile(key: string): Promise<ReconcileResult> {
+    const raw = this.#o.world.policy(key);
+    if (!raw || raw.metadata.deletionTimestamp) {
+      for (const k of this.#written.keys()) if (k === key || k.startsWith(`${key}#`)) this.#written.delete(k);
+      return 'success';
+    }
+    const { namespace, name } = raw.metadata;
+    const log = this.#o.log.child({ policy: name, namespace, reconcileId: randomUUID().slice(0, 8), generation: raw.metadata.generation });
+    const generation = raw.metadata.generation ?? 0;
+    const previous = SnifferPolicyStatusSchema.safeParse(raw.status ?? {});
+    const prevStatus = previous.success ? previous.data : undefined;
+    const dsKey = (dsName: string) => `${namespace}/${dsName}`;
+
+    let blocked: Blocked | undefined;
+    if (!this.#watched(namespace)) {
+      blocked = { reason: 'NamespaceNotWatched', message: `the operator watches only the namespaces ${this.#o.settings.watchNamespaces.join(', ')}` };
+    }
+    const parsed = blocked ? undefined : this.parse(raw);
+    if (parsed && !parsed.ok) blocked = parsed.blocked;
+
+    let desired: ReturnType<typeof renderPolicy> | undefined;
+    let conflicts: ConflictView | undefined;
+    if (!blocked && parsed?.ok) {
+      try {
+        desired = renderPolicy(parsed.policy, this.#o.settings);
+      } catch (e) {
+        if (isPrivilegedNotAllowedError(e) || isAgentConfigRefusedError(e)) blocked = { reason: e.reason, message: e.message };
+        else throw e;
+      }
+    }
+
+    // The DaemonSet as it is now (the rendered name, or the one status named before).
+    const dsName = desired?.daemonSet.metadata.name ?? prevStatus?.daemonSetName;
+    let ds: ObservedDaemonSet | undefined = dsName ? this.#o.world.daemonSet(dsKey(dsName)) : undefined;
+    if (ds && !ds.metadata.ownerReferences?.some((r) => r.uid === raw.metadata.uid && r.controller)) ds = undefined;
+    // A cache that has not yet seen our last DaemonSet write would show the old rollout as done.
+    const dsMemo = this.#written.get(`${key}#DaemonSet`);
+    if (dsMemo?.result && (ds?.metadata.resourceVersion ?? '') === dsMemo.basedOn) ds = dsMemo.result;
+
+    let applyError: string | undefined;
+    let failure: unknown;
+    if (desired && parsed?.ok) {
+      conflicts = conflictsOf(parsed.policy, this.#claimants(key), this.#o.world.nodes());
+      if (!parsed.policy.spec.paused) {
+        const [cm, sa, daemonSet] = objectsInApplyOrder(desired);
+        const objects = [cm, sa, excludeNodes(daemonSet, conflicts.excludedNodes)].map((o) => withAppliedHash(o));
+        try {
+          for (const obj of objects) {
+            const observed =
+              obj.kind === 'ConfigMap'
+                ? this.#o.world.configMap(dsKey(obj.metadata.name))
+                : obj.kind === 'ServiceAccount'
+                  ? this.#o.world.serviceAccount(dsKey(obj.metadata.name))
+                  : ds;
+            const memoKey = `${key}#${obj.kind}`;
+            const digest = obj.metadata.annotations?.[APPLIED_HASH_ANNOTATION] ?? '';
+            if (isUpToDate(obj, observed) || this.#skipStale(memoKey, observed?.metadata.resourceVersion ?? '', digest)) {
+              this.#o.metrics.writesSkipped.inc({ kind: obj.kind });
+              continue;
+            }
+            const schema = obj.kind === 'DaemonSet' ? ObservedDaemonSetSchema : ObservedObjectSchema;
+            const applied = await this.#o.client.apply(objectPath(obj), obj, schema, { fieldManager: FIELD_MANAGER, force: true });
+            const memo: WriteMemo = { basedOn: observed?.metadata.resourceVersion ?? '', digest };
+            if (obj.kind === 'DaemonSet') ds = memo.result = applied as ObservedDaemonSet;
+            this.#written.set(memoKey, memo);
+            this.#o.metrics.applies.inc({ kind: obj.kind });
+            log.info({ kind: obj.kind, object: obj.metadata.name, created: observed === undefined }, 'applied');
+          }
+        } catch (e) {
+          if (!(isInvalidObjectError(e) || isForbiddenError(e))) throw e;
+          // Refused by the API server (admission, RBAC): say so in status, and retry with backoff.
+          applyError = e.message;
+          failure = e;
+        }
+      }
+    }
+
+    const status = buildStatus(
+      { generation, paused: parsed?.ok ? parsed.policy.spec.paused : false, daemonSet: ds, conflicts, ...(blocked ? { blocked } : {}), ...(applyError ? { applyError } : {}) },
+      prevStatus,
+      (this.#o.now ?? (() => new Date()))(),
+    );
+    await this.#writeStatus(key, raw, prevStatus, status, log);
+    if (failure) throw failure;
+    if (blocked) log.info({ reason: blocked.reason }, 'policy not deployed');
+    return blocked ? 'terminal' : 'success';
+  }
+
+  async #writeStatus(key: string, raw: ObservedPolicy, prev: SnifferPolicyStatus | undefined, status: SnifferPolicyStatus, log: Logger): Promise<void> {
+    const digest = objectHash({ ...status, conditions: status.conditions?.map(({ lastTransitionTime: _t, ...c }) => c) });
+    if (sameStatus(prev, status) || this.#skipStale(`${key}#status`, raw.metadata.resourceVersion, digest)) return;
+    const { namespace, name } = raw.metadata;
+    try {
+      await this.#o.client.apply(
+        policyStatusPath(namespace, name),
+        { apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace }, status },
+        ObservedObjectSchema,
+        { fieldManager: FIELD_MANAGER, force: true },
+      );
+    } catch (e) {
+      // Deleted meanwhile: nothing to report on.
+      if (isApiStatusError(e) && e.status === 404) return;
+      throw e;
+    }
+    this.#written.set(`${key}#status`, { basedOn: raw.metadata.resourceVersion, digest });
+    const ready = status.conditions?.find((c) => c.type === 'Ready');
+    log.info({ ready: ready?.status, reason: ready?.reason, desired: status.desiredNodes, readyNodes: status.readyNodes }, 'status updated');
+  }
+}

@@ -1,0 +1,12 @@
+// The reconciler's view of the cluster: the informers' caches, read-only. Reconcile re-reads
+// everything it needs from here on every pass (house rule 1).
+import type { ObservedDaemonSet, ObservedNode, ObservedObject, ObservedPolicy } from './observed.js';
+
+export interface World {
+  policy(key: string): ObservedPolicy | undefined;
+  policies(): ObservedPolicy[];
+  daemonSet(key: string): ObservedDaemonSet | undefined;
+  configMap(key: string): ObservedObject | undefined;
+  serviceAccount(key: string): ObservedObject | undefined;
+  nodes(): ObservedNode[];
+}
