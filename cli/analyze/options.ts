@@ -1,12 +1,12 @@
 // `tapline analyze` flags: parsed with node:util, validated with zod so a bad
 // value names its flag.
-import { parseArgs } from 'node:util';
 
 import { z } from 'zod';
 
 import type { DetectorOptions } from '../../agent/engine/detector-options.js';
 import { DETECT_OPTIONS, detectorOptions } from '../output/detect-options.js';
 import { NATS_OUTPUT_OPTIONS, NatsOutputSchema, natsOutput, refuseStdoutFlagsWithNats } from '../output/nats-output.js';
+import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
 export const ANALYZE_FORMATS = ['jsonl', 'table'] as const;
@@ -47,29 +47,24 @@ export type AnalyzeOptions = z.infer<typeof AnalyzeOptionsSchema> & {
 };
 
 export function parseAnalyzeArgs(args: string[], stdoutIsTty: boolean, stderrIsTty: boolean): AnalyzeOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        workers: { type: 'string', short: 'w' },
-        format: { type: 'string', short: 'f' },
-        'idle-timeout': { type: 'string' },
-        'active-timeout': { type: 'string' },
-        'max-flows': { type: 'string' },
-        top: { type: 'string' },
-        'no-progress': { type: 'boolean' },
-        filter: { type: 'string' },
-        ...NATS_OUTPUT_OPTIONS,
-        ...DETECT_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      workers: { type: 'string', short: 'w' },
+      format: { type: 'string', short: 'f' },
+      'idle-timeout': { type: 'string' },
+      'active-timeout': { type: 'string' },
+      'max-flows': { type: 'string' },
+      top: { type: 'string' },
+      'no-progress': { type: 'boolean' },
+      filter: { type: 'string' },
+      ...NATS_OUTPUT_OPTIONS,
+      ...DETECT_OPTIONS,
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const { values: v, positionals } = parsed;
   if (v.help) return 'help';
   if (positionals.length !== 1) {

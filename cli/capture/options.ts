@@ -1,6 +1,5 @@
 // `tapline capture` flags: parsed with node:util, validated with zod so a bad
 // value names its flag.
-import { parseArgs } from 'node:util';
 
 import { z } from 'zod';
 
@@ -9,6 +8,7 @@ import { pciAddressesFromEnv } from '../../agent/engine/live-source.js';
 import { ANALYZE_FORMATS } from '../analyze/options.js';
 import { DETECT_OPTIONS, detectorOptions } from '../output/detect-options.js';
 import { NATS_OUTPUT_OPTIONS, NatsOutputSchema, natsOutput, refuseStdoutFlagsWithNats } from '../output/nats-output.js';
+import { parseFlags } from '../parse-flags.js';
 import { UsageError } from '../usage-error.js';
 
 const whole = (flag: string, min: number, max: number) =>
@@ -54,42 +54,37 @@ export type CaptureOptions = z.infer<typeof CaptureOptionsSchema> & {
 };
 
 export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: NodeJS.ProcessEnv = process.env): CaptureOptions | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        backend: { type: 'string', short: 'b' },
-        iface: { type: 'string', short: 'i', multiple: true },
-        pci: { type: 'string', multiple: true },
-        'pci-from-env': { type: 'string' },
-        vdev: { type: 'string', multiple: true },
-        workers: { type: 'string', short: 'w' },
-        filter: { type: 'string' },
-        snaplen: { type: 'string', short: 's' },
-        duration: { type: 'string', short: 'd' },
-        'no-huge': { type: 'boolean' },
-        memory: { type: 'string' },
-        cores: { type: 'string' },
-        'file-prefix': { type: 'string' },
-        'huge-dir': { type: 'string' },
-        'ring-mib': { type: 'string' },
-        mbufs: { type: 'string' },
-        format: { type: 'string', short: 'f' },
-        'idle-timeout': { type: 'string' },
-        'active-timeout': { type: 'string' },
-        'max-flows': { type: 'string' },
-        top: { type: 'string' },
-        ...NATS_OUTPUT_OPTIONS,
-        ...DETECT_OPTIONS,
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
-  }
+  const parsed = parseFlags({
+    args,
+    allowPositionals: false,
+    strict: true,
+    options: {
+      backend: { type: 'string', short: 'b' },
+      iface: { type: 'string', short: 'i', multiple: true },
+      pci: { type: 'string', multiple: true },
+      'pci-from-env': { type: 'string' },
+      vdev: { type: 'string', multiple: true },
+      workers: { type: 'string', short: 'w' },
+      filter: { type: 'string' },
+      snaplen: { type: 'string', short: 's' },
+      duration: { type: 'string', short: 'd' },
+      'no-huge': { type: 'boolean' },
+      memory: { type: 'string' },
+      cores: { type: 'string' },
+      'file-prefix': { type: 'string' },
+      'huge-dir': { type: 'string' },
+      'ring-mib': { type: 'string' },
+      mbufs: { type: 'string' },
+      format: { type: 'string', short: 'f' },
+      'idle-timeout': { type: 'string' },
+      'active-timeout': { type: 'string' },
+      'max-flows': { type: 'string' },
+      top: { type: 'string' },
+      ...NATS_OUTPUT_OPTIONS,
+      ...DETECT_OPTIONS,
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   const v = parsed.values;
   if (v.help) return 'help';
   if (v.backend === undefined) throw new UsageError('--backend: required (afpacket or dpdk)');
