@@ -22,3 +22,7 @@ process.stdout.write(`\n${await detectorsBench()}`);
 // The agent: records/s to a JetStream file stream by batch size; packets/s end to end vs the engine alone.
 const { agentBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'agent-export-bench.js')).href);
 process.stdout.write(`\n${await agentBench()}`);
+// The operator: apply → Ready for 1 policy and for 200 policies over 1,000 kwok nodes, API requests
+// per reconcile, operator memory (its own control plane in $TAPLINE_CLUSTER_DIR or test/.cluster-bench).
+const { operatorBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'operator-bench.js')).href);
+process.stdout.write(`\n${await operatorBench()}`);

@@ -20,6 +20,7 @@ import {
 import type { Reconciler } from '../reconcile/reconciler.js';
 import type { World } from '../reconcile/world.js';
 import { claimedDevices } from '../reconcile/conflicts.js';
+import { canonicalJson } from '../reconcile/compare.js';
 import { Informer, keyOf, type KubeObject } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import type { OperatorMetrics } from './metrics.js';
@@ -135,7 +136,7 @@ export class Controller {
 
   #onNode(oldN: ObservedNode | undefined, newN: ObservedNode | undefined): void {
     // Heartbeats change status only; labels and taints decide selection and conflicts.
-    if (oldN && newN && JSON.stringify([oldN.metadata.labels, oldN.spec?.taints]) === JSON.stringify([newN.metadata.labels, newN.spec?.taints])) return;
+    if (oldN && newN && canonicalJson([oldN.metadata.labels, oldN.spec?.taints]) === canonicalJson([newN.metadata.labels, newN.spec?.taints])) return;
     // Only policies that claim devices depend on nodes directly; counts follow the DaemonSets.
     for (const p of this.policies.list()) if (this.#devices(p).size) this.queue.add(keyOf(p));
   }

@@ -98,6 +98,10 @@ export class LeaderElector {
       if (ok) {
         this.#lastRenew = now;
         if (!this.#leading) this.#setLeading(true);
+      } else if (this.#leading && this.#lastLeader !== this.#o.identity) {
+        // Another holder with an unexpired lease: it is not ours any more, whatever the deadline says.
+        this.#o.log.error({ lease: this.#o.name, holder: this.#lastLeader }, 'leader election: the lease has another holder: stopping leading');
+        this.#setLeading(false);
       } else if (this.#leading && Date.now() - this.#lastRenew > this.#o.renewDeadlineMs) {
         this.#o.log.error({ lease: this.#o.name, renewDeadlineMs: this.#o.renewDeadlineMs }, 'leader election: could not renew the lease in time: stopping leading');
         this.#setLeading(false);

@@ -20,8 +20,17 @@ export function isSubset(desired: unknown, observed: unknown): boolean {
   return false;
 }
 
+/** JSON with object keys sorted: equal values give equal text whatever order their keys came in. */
+export function canonicalJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x !== null && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
+}
+
 export function objectHash(obj: unknown): string {
-  return createHash('sha256').update(JSON.stringify(obj)).digest('hex').slice(0, 16);
+  return createHash('sha256').update(canonicalJson(obj)).digest('hex').slice(0, 16);
 }
 
 /** The desired object with its own hash as an annotation. */
@@ -30,9 +39,32 @@ export function withAppliedHash<T extends { metadata: { annotations?: Record<str
   return { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [APPLIED_HASH_ANNOTATION]: hash } } };
 }
 
+/** The desired object without apiVersion and kind: items of a list response carry neither. */
+function body(desired: object): object {
+  const { apiVersion: _v, kind: _k, ...rest } = desired as Record<string, unknown>;
+  return rest;
+}
+
 export function isUpToDate(desired: { metadata: { annotations?: Record<string, string> } }, observed: unknown): boolean {
   if (observed === undefined) return false;
   const want = desired.metadata.annotations?.[APPLIED_HASH_ANNOTATION];
   const have = (observed as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
-  return want === have && isSubset(desired, observed);
+  return want === have && isSubset(body(desired), observed);
+}
+
+/** For the log: why an observed object is not as desired (the first differing path). */
+export function whyApply(desired: unknown, observed: unknown, path = ''): string {
+  if (path === '' && desired !== null && typeof desired === 'object') desired = body(desired);
+  if (isSubset(desired, observed)) return 'up to date';
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(observed) || observed.length !== desired.length) return `${path || '.'}: length`;
+    const i = desired.findIndex((d, j) => !isSubset(d, observed[j]));
+    return whyApply(desired[i], observed[i], `${path}[${i}]`);
+  }
+  if (desired !== null && typeof desired === 'object' && observed !== null && typeof observed === 'object') {
+    const o = observed as Record<string, unknown>;
+    const k = Object.keys(desired).find((key) => !isSubset((desired as Record<string, unknown>)[key], o[key]))!;
+    return whyApply((desired as Record<string, unknown>)[k], o[k], `${path}.${k}`);
+  }
+  return `${path}: ${JSON.stringify(observed)?.slice(0, 80)} → ${JSON.stringify(desired)?.slice(0, 80)}`;
 }

@@ -21,7 +21,7 @@ import type { KubeClient } from '../controller/kube-client.js';
 import type { OperatorMetrics } from '../controller/metrics.js';
 import { excludeNodes } from '../render/exclude-nodes.js';
 import { isAgentConfigRefusedError, isPrivilegedNotAllowedError, objectsInApplyOrder, renderPolicy, type OperatorSettings } from '../render/index.js';
-import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, withAppliedHash } from './compare.js';
+import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, whyApply, withAppliedHash } from './compare.js';
 import { conflictsOf, type ConflictView } from './conflicts.js';
 import { ObservedDaemonSetSchema, ObservedObjectSchema, type ObservedDaemonSet, type ObservedPolicy } from './observed.js';
 import { objectPath, policyStatusPath } from './paths.js';
@@ -163,7 +163,7 @@ export class Reconciler {
             if (obj.kind === 'DaemonSet') ds = memo.result = applied as ObservedDaemonSet;
             this.#written.set(memoKey, memo);
             this.#o.metrics.applies.inc({ kind: obj.kind });
-            log.info({ kind: obj.kind, object: obj.metadata.name, created: observed === undefined }, 'applied');
+            log.info({ kind: obj.kind, object: obj.metadata.name, created: observed === undefined, why: observed === undefined ? 'absent' : whyApply(obj, observed) }, 'applied');
           }
         } catch (e) {
           if (!(isInvalidObjectError(e) || isForbiddenError(e))) throw e;

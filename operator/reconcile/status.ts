@@ -3,6 +3,7 @@
 // keep their lastTransitionTime while their status stays the same, and two statuses are compared
 // without it, so a steady policy never gets a status write.
 import { ConditionType, type Condition, type Conflict, type SnifferPolicyStatus } from '../api/status.js';
+import { canonicalJson } from './compare.js';
 import type { ObservedDaemonSet } from './observed.js';
 
 type C = Omit<Condition, 'lastTransitionTime' | 'observedGeneration'>;
@@ -125,5 +126,5 @@ function withoutTimes(s: Partial<SnifferPolicyStatus> | undefined): unknown {
 
 /** Equal in every field the operator writes, lastTransitionTime aside. */
 export function sameStatus(a: Partial<SnifferPolicyStatus> | undefined, b: Partial<SnifferPolicyStatus> | undefined): boolean {
-  return JSON.stringify(withoutTimes(a)) === JSON.stringify(withoutTimes(b));
+  return canonicalJson(withoutTimes(a)) === canonicalJson(withoutTimes(b));
 }

@@ -199,7 +199,7 @@ describe.skipIf(!kubeconfig)(`operator reconciles on a real API server${kubeconf
     expect(JSON.parse((await get(cmPath('edge'))).data[AGENT_CONFIG_KEY]).capture.snaplen).toBe(4096);
   });
 
-  it('makes no writes once the cluster is steady', async () => {
+  it('makes no writes once the cluster is steady, nor after an operator restart', async () => {
     await applyPolicy(api, NS, 'core', afpacketSpec({ interfaces: ['eth9'], metricsPort: 9470 }));
     await waitForPolicy(api, NS, 'core', 'Ready', readyOn(2));
     await waitForPolicy(api, NS, 'edge', 'Ready', readyOn(2));
@@ -212,6 +212,16 @@ describe.skipIf(!kubeconfig)(`operator reconciles on a real API server${kubeconf
     // Lease renewals are the only writes in a quiet period (every retry period: 2 s).
     expect(await writeRequests(op, { includeLeases: true })).toBeGreaterThan(writes);
     expect(await op.metric('tapline_operator_reconcile_total')).toBe(reconciles);
+
+    // A new operator process reconciles every policy once on start, and finds nothing to write.
+    const kc = op.child.spawnargs[op.child.spawnargs.indexOf('--kubeconfig') + 1]!;
+    expect(await op.stop()).toBe(0);
+    op = await spawnOperator({ kubeconfig: kc, identity: `reconcile-2-${RUN}`, args: ['--watch-namespaces', NS, '--lease-namespace', NS] });
+    const policies = (await api.request('GET', '/apis/tapline.dev/v1alpha1/snifferpolicies')).body.items.length as number;
+    await until('the new operator to reconcile every policy', async () => ((await op.metric('tapline_operator_reconcile_total')) >= policies ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(await writeRequests(op)).toBe(0);
+    expect(await op.metric('tapline_operator_apply_skipped_total')).toBeGreaterThanOrEqual(3 * 2); // edge and core: 3 children each
   });
 
   it('deletes nothing itself: deleting the policy garbage-collects its objects', async () => {

@@ -53,6 +53,10 @@ describe('buildStatus', () => {
     expect(cond(notReady, 'Degraded').lastTransitionTime).toBe('2025-01-01T00:00:00Z');
     expect(sameStatus(first, notReady)).toBe(false);
     expect(sameStatus(first, { ...first, conflicts: [{ nodeName: 'n', device: 'eth0', policy: 'a/b' }] })).toBe(false);
+    // As read back from the API server: the same values with keys in another order.
+    const reordered = JSON.parse(JSON.stringify(first, Object.keys({ ...first, ...first.conditions![0] }).sort()));
+    expect(Object.keys(reordered.conditions[0])).not.toEqual(Object.keys(first.conditions![0]!));
+    expect(sameStatus(reordered, again)).toBe(true);
   });
 });
 
@@ -70,6 +74,15 @@ describe('isUpToDate', () => {
     const observed = { metadata: { ...desired.metadata, resourceVersion: '9' }, data: { k: 'v' } };
     expect(isUpToDate(desired, observed)).toBe(true);
     expect(isUpToDate(desired, undefined)).toBe(false);
+    // Items of a list (what informers cache) carry no apiVersion/kind.
+    const cm: { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; data: Record<string, string> } = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'x' },
+      data: { k: 'v' },
+    };
+    const withKind = withAppliedHash(cm);
+    expect(isUpToDate(withKind, { metadata: { ...withKind.metadata, uid: 'u' }, data: { k: 'v' } })).toBe(true);
     const old = withAppliedHash({ metadata: { name: 'x', annotations: { keep: 'me' } }, data: { k: 'v', gone: 'soon' } });
     expect(isUpToDate(desired, { ...old, metadata: { ...old.metadata } })).toBe(false);
   });
