@@ -6,24 +6,9 @@
 // records the filter gives on the file), and the kernel's counters reported.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Engine } from '../../agent/engine/engine.js';
-import { parseJsonLines } from '../../agent/engine/flow-record.js';
-import type { FlowRecordJson } from '../gen/flow-model.js';
 import {
-  buildLiveCapture, diffIgnoringTime, liveSkipReason, parseRecords, runCapture, summaryNumber, TestNetns, type LiveCapture,
+  buildLiveCapture, diffIgnoringTime, fileRecords, liveSkipReason, parseRecords, runCapture, summaryNumber, TestNetns, type LiveCapture,
 } from './live-support.js';
-
-async function fileRecords(file: string, filter?: string): Promise<FlowRecordJson[]> {
-  const engine = await Engine.open({ maxFlows: 1 << 14, ...(filter ? { filter } : {}), source: { kind: 'file', path: file } });
-  try {
-    engine.start();
-    const out: FlowRecordJson[] = [];
-    for await (const b of engine.batches('jsonl')) out.push(...(parseJsonLines(b.data) as FlowRecordJson[]));
-    return out.map((r) => (r.endReason === 'eof' ? { ...r, endReason: 'shutdown' as const } : r));
-  } finally {
-    await engine.close();
-  }
-}
 
 describe.skipIf(liveSkipReason !== null)('AF_PACKET capture on a veth pair', () => {
   const netns = new TestNetns('afp');

@@ -9,24 +9,9 @@
 //  - nothing left behind: no runtime directory, no hugepage file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { Engine } from '../../agent/engine/engine.js';
-import { parseJsonLines } from '../../agent/engine/flow-record.js';
-import type { FlowRecordJson } from '../gen/flow-model.js';
 import {
-  buildLiveCapture, diffIgnoringTime, dpdkLeftovers, liveSkipReason, parseRecords, runCapture, summaryNumber, TestNetns, type LiveCapture,
+  buildLiveCapture, diffIgnoringTime, dpdkLeftovers, fileRecords, liveSkipReason, parseRecords, runCapture, summaryNumber, TestNetns, type LiveCapture,
 } from './live-support.js';
-
-async function fileRecords(file: string, filter: string): Promise<FlowRecordJson[]> {
-  const engine = await Engine.open({ maxFlows: 1 << 14, filter, source: { kind: 'file', path: file } });
-  try {
-    engine.start();
-    const out: FlowRecordJson[] = [];
-    for await (const b of engine.batches('jsonl')) out.push(...(parseJsonLines(b.data) as FlowRecordJson[]));
-    return out.map((r) => (r.endReason === 'eof' ? { ...r, endReason: 'shutdown' as const } : r));
-  } finally {
-    await engine.close();
-  }
-}
 
 describe.skipIf(liveSkipReason !== null)('DPDK capture (--no-huge, virtual devices)', () => {
   let replayed: LiveCapture;

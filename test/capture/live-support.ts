@@ -8,6 +8,8 @@ import { mkdirSync, readdirSync, existsSync } from 'node:fs';
 import path from 'node:path';
 
 import { packageRoot } from '../../agent/engine/binding.js';
+import { Engine } from '../../agent/engine/engine.js';
+import { parseJsonLines } from '../../agent/engine/flow-record.js';
 import { writeCaptureFile } from '../gen/capture-writer.js';
 import { expectFlows, type FlowRecordJson } from '../gen/flow-model.js';
 import { LINKTYPE_ETHERNET } from '../gen/packets.js';
@@ -241,4 +243,20 @@ export function dpdkLeftovers(): string[] {
     for (const e of readdirSync(dir)) if (e.startsWith('tapline')) out.push(path.join(dir, e));
   }
   return out;
+}
+
+/**
+ * The records a capture file gives through the engine (with an optional filter), end reasons as
+ * a stopped live capture reports them (eof -> shutdown), for comparing a live capture with the file.
+ */
+export async function fileRecords(file: string, filter?: string): Promise<FlowRecordJson[]> {
+  const engine = await Engine.open({ maxFlows: 1 << 14, ...(filter ? { filter } : {}), source: { kind: 'file', path: file } });
+  try {
+    engine.start();
+    const out: FlowRecordJson[] = [];
+    for await (const b of engine.batches('jsonl')) out.push(...(parseJsonLines(b.data) as FlowRecordJson[]));
+    return out.map((r) => (r.endReason === 'eof' ? { ...r, endReason: 'shutdown' as const } : r));
+  } finally {
+    await engine.close();
+  }
 }
