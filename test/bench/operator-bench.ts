@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import type * as ClusterModule from '../../scripts/cluster/cluster.mjs';
 import { CRD_FILE } from '../../operator/api/generate-crd.js';
 import { API_VERSION, CRD_NAME, KIND, PLURAL } from '../../operator/api/policy.js';
-import { parseMetrics, sumMetric, writeCount } from '../operator/support/prometheus.js';
+import { parseMetrics, sumMetric, writeCount } from '../support/prometheus.js';
 
 const GROUP_LABEL = 'tapline.dev/bench-group';
 const NS = 'bench';

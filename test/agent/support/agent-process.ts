@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
 import { packageRoot } from '../../../agent/engine/binding.js';
+import { parseMetrics, sumMetric } from '../../support/prometheus.js';
 
 export interface LogLine {
   level: number;
@@ -93,27 +94,10 @@ export async function runAgentToEnd(args: string[], env: Record<string, string> 
   return { code: await proc.exited, proc };
 }
 
-/** Prometheus text into { 'name{labels}': value }, labels as printed (sorted by the client). */
+/** The agent's /metrics as samples (`name{labels}` -> value). */
 export async function scrape(port: number): Promise<Map<string, number>> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  const text = await res.text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
+  return parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
 }
 
 /** Sum of the samples of a metric whose labels contain every given `k="v"`. */
-export function metric(m: Map<string, number>, name: string, labels: Record<string, string> = {}): number {
-  let sum = 0;
-  for (const [k, v] of m) {
-    const brace = k.indexOf('{');
-    const n = brace < 0 ? k : k.slice(0, brace);
-    if (n !== name) continue;
-    if (Object.entries(labels).every(([lk, lv]) => k.includes(`${lk}="${lv}"`))) sum += v;
-  }
-  return sum;
-}
+export const metric = sumMetric;

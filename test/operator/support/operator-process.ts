@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { until } from './cluster.js';
-import { parseMetrics, sumMetric, writeCount } from './prometheus.js';
+import { parseMetrics, sumMetric, writeCount } from '../../support/prometheus.js';
 
 export interface LogLine {
   level: number;

@@ -1,4 +1,4 @@
-// Reading Prometheus text exposition (the operator's /metrics) in tests and benchmarks.
+// Reading Prometheus text exposition (the operator's and the agent's /metrics) in tests and benchmarks.
 
 /** Samples: `name{labels}` → value. */
 export function parseMetrics(text: string): Map<string, number> {
