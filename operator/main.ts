@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { Controller } from './controller/controller.js';
+import { EventRecorder } from './controller/event-recorder.js';
 import { startHttpServer } from './controller/http-server.js';
 import { KubeClient } from './controller/kube-client.js';
 import { loadInCluster, loadKubeconfig } from './controller/kubeconfig.js';
@@ -57,8 +58,10 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
   const client = new KubeClient(conn, { observer: metrics.observeRequest });
   const settings = OperatorSettingsSchema.parse({ agentImage: o.agentImage, watchNamespaces: o.watchNamespaces, allowPrivileged: o.allowPrivileged });
   const identity = o.identity ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
-  const controller = new Controller({ client, metrics, log, workers: o.workers, managedBy: settings.managedBy });
-  controller.setReconciler(new Reconciler({ client, world: controller.world, settings, log, metrics }));
+  // Events are recorded only by reconciles, which run only while this replica leads.
+  const events = new EventRecorder({ client, reportingInstance: identity, log, metrics });
+  const controller = new Controller({ client, metrics, log, workers: o.workers, managedBy: settings.managedBy, events });
+  controller.setReconciler(new Reconciler({ client, world: controller.world, settings, log, metrics, events }));
 
   const http = await startHttpServer(o.metricsPort, o.metricsHost, {
     metrics: () => metrics.render(),
@@ -111,6 +114,7 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
       clearInterval(syncWait);
       wantLeading = false;
       await controller.stopLeading();
+      await events.stop();
       await elector?.stop();
       controller.shutDown();
       await controller.stopInformers();

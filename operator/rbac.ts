@@ -72,6 +72,15 @@ export const CLUSTER_ROLE_RULES: readonly DocumentedRule[] = [
     resources: ['nodes'],
     verbs: ['list', 'watch'],
   },
+  {
+    comment:
+      'Kubernetes Events (events.k8s.io/v1) on the policies, in the policy\'s namespace: create one per transition ' +
+      '(Deployed, Ready, InterfaceConflict, InvalidSpec, ReconcileError...) and patch its series when it repeats. ' +
+      'Never read back, never deleted (the API server expires them).',
+    apiGroups: ['events.k8s.io'],
+    resources: ['events'],
+    verbs: ['create', 'patch'],
+  },
 ];
 
 /** The Role in the lease namespace: leader election (coordination.k8s.io/v1 Lease). */

@@ -21,6 +21,8 @@ import type { Reconciler } from '../reconcile/reconciler.js';
 import type { World } from '../reconcile/world.js';
 import { claimedDevices } from '../reconcile/conflicts.js';
 import { canonicalJson } from '../reconcile/compare.js';
+import { policyRef, reconcileErrorEvent } from '../reconcile/events.js';
+import type { Recorder } from './event-recorder.js';
 import { Informer, keyOf, type KubeObject } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import type { OperatorMetrics } from './metrics.js';
@@ -34,6 +36,8 @@ export interface ControllerOptions {
   /** Label selector of the children (the operator's managed-by label). */
   managedBy: string;
   queue?: WorkQueue;
+  /** Kubernetes Events: a failed reconcile is a Warning ReconcileError on the policy. */
+  events?: Recorder;
 }
 
 export class Controller {
@@ -204,6 +208,9 @@ export class Controller {
       this.#o.metrics.errors.inc({ error: (e as Error).name ?? 'Error' });
       this.#o.metrics.retries.inc();
       const [namespace, name] = key.split('/');
+      // Repeats of one error are one Event with a series; the recorder rate-limits per policy.
+      const policy = this.policies.get(key);
+      if (policy && !policy.metadata.deletionTimestamp) this.#o.events?.event({ regarding: policyRef(policy), ...reconcileErrorEvent(e) });
       this.#o.log.warn({ policy: name, namespace, err: (e as Error).message, errorClass: (e as Error).name, retryInMs: delay, failures: this.queue.rateLimiter.failures(key) }, 'reconcile failed: retrying');
     } finally {
       this.#inFlight--;

@@ -84,6 +84,8 @@ export class OperatorMetrics {
   readonly writesSkipped = new Family('tapline_operator_apply_skipped_total', 'Objects found already as desired (no write) by kind.', 'counter');
   readonly applies = new Family('tapline_operator_apply_total', 'Objects written by server-side apply, by kind.', 'counter');
   readonly refused = new Family('tapline_operator_objects_refused_total', 'Objects from the API server that failed the schema, by resource.', 'counter');
+  readonly events = new Family('tapline_operator_events_total', 'Kubernetes Events recorded (repeats included) by type and reason.', 'counter');
+  readonly eventsDropped = new Family('tapline_operator_events_dropped_total', 'Events not written, by cause (rateLimited, queueFull, writeFailed).', 'counter');
 
   observeRequest = (r: RequestRecord): void => {
     this.apiRequests.inc({ verb: r.verb, resource: r.resource, code: r.code });
@@ -102,6 +104,8 @@ export class OperatorMetrics {
       this.writesSkipped,
       this.applies,
       this.refused,
+      this.events,
+      this.eventsDropped,
     ];
     return `${all.map((m) => m.render()).join('\n')}\n`;
   }

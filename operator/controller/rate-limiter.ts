@@ -32,6 +32,16 @@ export class TokenBucket {
     this.#tokens -= 1;
     return this.#tokens >= 0 ? 0 : Math.ceil((-this.#tokens / this.qps) * 1000);
   }
+
+  /** Takes a token if one is available now (no reservation): false means over the rate. */
+  tryTake(): boolean {
+    const t = this.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((t - this.#last) / 1000) * this.qps);
+    this.#last = t;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
 }
 
 export class RateLimiter {

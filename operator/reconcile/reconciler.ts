@@ -9,20 +9,25 @@
 //   otherwise                    → apply ConfigMap, ServiceAccount, DaemonSet (kept off nodes
 //                                  where an older policy holds the same device), then status
 //
-// Writes happen only when something differs (zero writes on a steady cluster).
+// Writes happen only when something differs (zero writes on a steady cluster). Kubernetes Events
+// (./events.ts) report transitions only: a new configuration applied, a condition turning True in
+// the status just written; a pass that writes nothing records nothing.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isInvalidPolicyError } from '../api/errors.js';
 import { parsePolicy, type SnifferPolicy } from '../api/policy.js';
 import { SnifferPolicyStatusSchema, type SnifferPolicyStatus } from '../api/status.js';
 import { isApiStatusError, isInvalidObjectError, isForbiddenError } from '../controller/errors.js';
+import { NO_EVENTS, type Recorder } from '../controller/event-recorder.js';
 import { keyOf } from '../controller/informer.js';
 import type { KubeClient } from '../controller/kube-client.js';
 import type { OperatorMetrics } from '../controller/metrics.js';
+import { CONFIG_HASH_ANNOTATION } from '../render/daemonset.js';
 import { excludeNodes } from '../render/exclude-nodes.js';
 import { isAgentConfigRefusedError, isPrivilegedNotAllowedError, objectsInApplyOrder, renderPolicy, type OperatorSettings } from '../render/index.js';
 import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, whyApply, withAppliedHash } from './compare.js';
 import { conflictsOf, type ConflictView } from './conflicts.js';
+import { deployedEvent, policyRef, statusEvents, type PolicyEvent } from './events.js';
 import { ObservedDaemonSetSchema, ObservedObjectSchema, type ObservedDaemonSet, type ObservedPolicy } from './observed.js';
 import { objectPath, policyStatusPath } from './paths.js';
 import { buildStatus, sameStatus, type Blocked } from './status.js';
@@ -38,6 +43,8 @@ export interface ReconcilerOptions {
   settings: OperatorSettings;
   log: Logger;
   metrics: OperatorMetrics;
+  /** Kubernetes Events about the policies (default: none recorded). */
+  events?: Recorder;
   now?: () => Date;
 }
 
@@ -49,6 +56,8 @@ interface WriteMemo {
   digest: string;
   /** What the API server returned for the write (newer than a cache still showing `basedOn`). */
   result?: ObservedDaemonSet;
+  /** The status written (events are computed against it while the cache still shows `basedOn`). */
+  status?: SnifferPolicyStatus;
 }
 
 export class Reconciler {
@@ -138,6 +147,7 @@ export class Reconciler {
 
     let applyError: string | undefined;
     let failure: unknown;
+    const events: PolicyEvent[] = [];
     if (desired && parsed?.ok) {
       conflicts = conflictsOf(parsed.policy, this.#claimants(key), this.#o.world.nodes());
       if (!parsed.policy.spec.paused) {
@@ -160,7 +170,17 @@ export class Reconciler {
             const schema = obj.kind === 'DaemonSet' ? ObservedDaemonSetSchema : ObservedObjectSchema;
             const applied = await this.#o.client.apply(objectPath(obj), obj, schema, { fieldManager: FIELD_MANAGER, force: true });
             const memo: WriteMemo = { basedOn: observed?.metadata.resourceVersion ?? '', digest };
-            if (obj.kind === 'DaemonSet') ds = memo.result = applied as ObservedDaemonSet;
+            if (obj.kind === 'DaemonSet') {
+              const deployed = deployedEvent({
+                daemonSet: obj.metadata.name,
+                configMap: cm.metadata.name,
+                hash: desired.configHash,
+                previousHash: templateConfigHash(observed as ObservedDaemonSet | undefined),
+                created: observed === undefined,
+              });
+              if (deployed) events.push(deployed);
+              ds = memo.result = applied as ObservedDaemonSet;
+            }
             this.#written.set(memoKey, memo);
             this.#o.metrics.applies.inc({ kind: obj.kind });
             log.info({ kind: obj.kind, object: obj.metadata.name, created: observed === undefined, why: observed === undefined ? 'absent' : whyApply(obj, observed) }, 'applied');
@@ -179,15 +199,21 @@ export class Reconciler {
       prevStatus,
       (this.#o.now ?? (() => new Date()))(),
     );
-    await this.#writeStatus(key, raw, prevStatus, status, log);
+    // While the cache has not seen our last status write, that write is the status to compare with.
+    const statusMemo = this.#written.get(`${key}#status`);
+    const before = statusMemo?.status && statusMemo.basedOn === raw.metadata.resourceVersion ? statusMemo.status : prevStatus;
+    if (await this.#writeStatus(key, raw, prevStatus, status, log)) events.push(...statusEvents(before, status));
+    const recorder = this.#o.events ?? NO_EVENTS;
+    for (const e of events) recorder.event({ regarding: policyRef(raw), ...e });
     if (failure) throw failure;
     if (blocked) log.info({ reason: blocked.reason }, 'policy not deployed');
     return blocked ? 'terminal' : 'success';
   }
 
-  async #writeStatus(key: string, raw: ObservedPolicy, prev: SnifferPolicyStatus | undefined, status: SnifferPolicyStatus, log: Logger): Promise<void> {
+  /** Writes `status` unless the policy has it already; true when it was written. */
+  async #writeStatus(key: string, raw: ObservedPolicy, prev: SnifferPolicyStatus | undefined, status: SnifferPolicyStatus, log: Logger): Promise<boolean> {
     const digest = objectHash({ ...status, conditions: status.conditions?.map(({ lastTransitionTime: _t, ...c }) => c) });
-    if (sameStatus(prev, status) || this.#skipStale(`${key}#status`, raw.metadata.resourceVersion, digest)) return;
+    if (sameStatus(prev, status) || this.#skipStale(`${key}#status`, raw.metadata.resourceVersion, digest)) return false;
     const { namespace, name } = raw.metadata;
     try {
       await this.#o.client.apply(
@@ -198,11 +224,18 @@ export class Reconciler {
       );
     } catch (e) {
       // Deleted meanwhile: nothing to report on.
-      if (isApiStatusError(e) && e.status === 404) return;
+      if (isApiStatusError(e) && e.status === 404) return false;
       throw e;
     }
-    this.#written.set(`${key}#status`, { basedOn: raw.metadata.resourceVersion, digest });
+    this.#written.set(`${key}#status`, { basedOn: raw.metadata.resourceVersion, digest, status });
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     log.info({ ready: ready?.status, reason: ready?.reason, desired: status.desiredNodes, readyNodes: status.readyNodes }, 'status updated');
+    return true;
   }
+}
+
+/** The config hash on a DaemonSet's pod template (the configuration its agents run). */
+function templateConfigHash(ds: ObservedDaemonSet | undefined): string | undefined {
+  const template = (ds?.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template;
+  return template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
 }
