@@ -11,6 +11,17 @@ export function clusterKubeconfig(): string | undefined {
   }
 }
 
+/** The etcd client URL of the cluster the global setup started (none for TAPLINE_CLUSTER_KUBECONFIG). */
+export function clusterEtcdUrl(): string | undefined {
+  if (process.env.TAPLINE_CLUSTER_KUBECONFIG) return undefined;
+  try {
+    const port = (inject('cluster') as { ports?: { etcd?: number } } | undefined)?.ports?.etcd;
+    return port ? `http://127.0.0.1:${port}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export const SKIP_REASON = 'skipped: needs a cluster (set TAPLINE_CLUSTER_KUBECONFIG, or run in the cluster vitest project)';
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
