@@ -9,6 +9,7 @@ import { kubeApiFromKubeconfig, type KubeApi } from './support/kube-api.js';
 import { operatorKubeconfig } from './support/operator-identity.js';
 import { spawnOperator, type OperatorProcess } from './support/operator-process.js';
 import { afpacketSpec, applyPolicy, condition, deletePolicies, readyOn, waitForPolicy } from './support/policies.js';
+import { agentPodNodes } from './support/agent-pods.js';
 
 const kubeconfig = clusterKubeconfig();
 const RUN = Date.now().toString(36);
@@ -18,11 +19,7 @@ const ALL_LINUX = { matchLabels: { 'kubernetes.io/os': 'linux' } };
 describe.skipIf(!kubeconfig)(`interface conflicts between policies${kubeconfig ? '' : ` (${SKIP_REASON})`}`, () => {
   let api: KubeApi;
   let op: OperatorProcess;
-  const podNodes = async (name: string) =>
-    ((await api.request('GET', `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`app.kubernetes.io/instance=${name}`)}`)).body.items as any[])
-      .filter((p) => !p.metadata.deletionTimestamp)
-      .map((p) => p.spec.nodeName)
-      .sort();
+  const podNodes = (name: string) => agentPodNodes(api, NS, name);
 
   beforeAll(async () => {
     api = kubeApiFromKubeconfig(kubeconfig!);

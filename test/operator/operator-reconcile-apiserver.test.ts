@@ -24,6 +24,7 @@ import {
   setNodeLabel,
   waitForPolicy,
 } from './support/policies.js';
+import { agentPodNodes } from './support/agent-pods.js';
 
 const kubeconfig = clusterKubeconfig();
 const RUN = Date.now().toString(36);
@@ -43,11 +44,7 @@ describe.skipIf(!kubeconfig)(`operator reconciles on a real API server${kubeconf
   };
   const dsPath = (name: string) => `/apis/apps/v1/namespaces/${NS}/daemonsets/tapline-${name}`;
   const cmPath = (name: string) => `/api/v1/namespaces/${NS}/configmaps/tapline-${name}`;
-  const podNodes = async (name: string) =>
-    ((await api.request('GET', `/api/v1/namespaces/${NS}/pods?labelSelector=${encodeURIComponent(`app.kubernetes.io/instance=${name}`)}`)).body.items as any[])
-      .filter((p) => !p.metadata.deletionTimestamp)
-      .map((p) => p.spec.nodeName)
-      .sort();
+  const podNodes = (name: string) => agentPodNodes(api, NS, name);
 
   beforeAll(async () => {
     api = kubeApiFromKubeconfig(kubeconfig!);
