@@ -41,7 +41,7 @@ export const ConditionSchema = z
 export const ConflictSchema = z
   .strictObject({
     nodeName: z.string().max(253).describe('The node where both policies claim the device.'),
-    device: z.string().max(316).describe('The interface name or PCI address both claim.'),
+    device: z.string().max(316).describe('The interface name, PCI address or host port (hostPort/N, the metrics port of agents in the host network) both claim.'),
     policy: z.string().max(317).describe('The other policy, as namespace/name.'),
   })
   .describe('Another policy claiming a device of this policy on a node.');

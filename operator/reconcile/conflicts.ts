@@ -1,6 +1,7 @@
-// Two policies claiming one device on one node. A device is an AF_PACKET interface name or a
-// DPDK PCI address; an SR-IOV resource is not a device claim (the device plugin hands each pod
-// its own VF). Rule: the OLDER policy (creationTimestamp, then namespace/name) keeps the device;
+// Two policies claiming one device on one node. A device is an AF_PACKET interface name, a
+// DPDK PCI address, or the host port of an AF_PACKET agent's metrics (it runs in the host
+// network, so a second agent on the same port could never start); an SR-IOV resource is not a
+// device claim (the device plugin hands each pod its own VF). Rule: the OLDER policy (creationTimestamp, then namespace/name) keeps the device;
 // the newer one reports InterfaceConflict and its agent is kept off those nodes, so no node ever
 // runs two captures on one NIC and a new policy never displaces a running one. When the older
 // policy goes away or stops claiming the device, the newer one is deployed there.
@@ -11,10 +12,13 @@ import type { ObservedNode } from './observed.js';
 
 export const MAX_LISTED_CONFLICTS = 64;
 
+/** The device name of an agent's metrics port in the host network. */
+export const hostPortDevice = (port: number): string => `hostPort/${port}`;
+
 /** The devices a policy claims on each node it selects. */
 export function claimedDevices(p: SnifferPolicy): string[] {
   const c = p.spec.capture;
-  if (c.backend === 'afpacket') return [...(c.interfaces ?? [])];
+  if (c.backend === 'afpacket') return [...(c.interfaces ?? []), hostPortDevice(p.spec.metricsPort)];
   return [...(c.pciAddresses ?? [])];
 }
 

@@ -13,12 +13,12 @@ function node(name: string, labels: Record<string, string>, taints: NonNullable<
   return { metadata: { name, uid: name, resourceVersion: '1', labels: { 'kubernetes.io/os': 'linux', ...labels } }, spec: { taints } };
 }
 
-function policy(name: string, created: string, capture: unknown, nodeSelector?: unknown) {
+function policy(name: string, created: string, capture: unknown, nodeSelector?: unknown, metricsPort?: number) {
   return parsePolicy({
     apiVersion: API_VERSION,
     kind: KIND,
     metadata: { name, namespace: 'ns', uid: `uid-${name}`, generation: 1, creationTimestamp: created },
-    spec: { ...(nodeSelector ? { nodeSelector } : {}), capture, export: { natsUrl: 'nats://n:4222' } },
+    spec: { ...(nodeSelector ? { nodeSelector } : {}), capture, export: { natsUrl: 'nats://n:4222' }, ...(metricsPort ? { metricsPort } : {}) },
   });
 }
 
@@ -45,9 +45,10 @@ describe('selectsNode', () => {
 });
 
 describe('conflictsOf', () => {
-  const eth0All = policy('old', '2025-01-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth0'] });
-  const eth0Capture = policy('new', '2025-02-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth0', 'eth1'] }, { matchLabels: { capture: 'true' } });
-  const eth1 = policy('eth1', '2024-01-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth1'] }, { matchLabels: { zone: 'a' } });
+  // Each on its own metrics port: these cases are about interfaces (host ports are below).
+  const eth0All = policy('old', '2025-01-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth0'] }, undefined, 9501);
+  const eth0Capture = policy('new', '2025-02-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth0', 'eth1'] }, { matchLabels: { capture: 'true' } }, 9502);
+  const eth1 = policy('eth1', '2024-01-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth1'] }, { matchLabels: { zone: 'a' } }, 9503);
 
   it('lets the older policy keep the device; the newer loses it on the shared nodes only', () => {
     const newer = conflictsOf(eth0Capture, [eth0All, eth1], NODES);
@@ -61,6 +62,20 @@ describe('conflictsOf', () => {
     expect(older.excludedNodes).toEqual([]);
     expect(older.lost).toEqual([]);
     expect(older.winsOver).toEqual(['ns/new']);
+  });
+
+  it('counts an AF_PACKET agent\'s metrics port (host network) as a device: two policies on one port conflict', () => {
+    const a = policy('a', '2025-01-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth0'] });
+    const b = policy('b', '2025-02-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth1'] }, { matchLabels: { zone: 'b' } });
+    expect(conflictsOf(b, [a], NODES).lost).toEqual([
+      { nodeName: 'n1', device: 'hostPort/9464', policy: 'ns/a' },
+      { nodeName: 'n2', device: 'hostPort/9464', policy: 'ns/a' },
+    ]);
+    const c = policy('c', '2025-02-01T00:00:00Z', { backend: 'afpacket', interfaces: ['eth1'] }, undefined, 9465);
+    expect(conflictsOf(c, [a], NODES).lost).toEqual([]);
+    // DPDK agents are not in the host network: no port claim.
+    const d = policy('d', '2025-02-01T00:00:00Z', { backend: 'dpdk', pciAddresses: ['0000:3b:02.0'], privileged: true, hugepages: { amount: '1Gi' } });
+    expect(conflictsOf(d, [a], NODES).lost).toEqual([]);
   });
 
   it('breaks a creation-time tie by namespace/name, and ignores SR-IOV resources (one VF per pod)', () => {
