@@ -137,7 +137,12 @@ export const AgentConfigSchema = z.strictObject({
       halfOpenPercent: z.int().min(1).max(100),
       windowSeconds: seconds(3600),
     }),
-    portScan: z.strictObject({ enabled: z.boolean(), distinctPorts: z.int().min(2).max(65535), windowSeconds: seconds(3600) }),
+    portScan: z.strictObject({
+      enabled: z.boolean(),
+      distinctPorts: z.int().min(2).max(65535),
+      distinctHosts: z.int().min(2).max(16_777_216).optional(),
+      windowSeconds: seconds(3600),
+    }),
     heavyHitters: z.strictObject({ enabled: z.boolean(), topK: z.int().min(1).max(1000), intervalSeconds: seconds(3600) }),
     cooldownSeconds: seconds(86_400),
   }),

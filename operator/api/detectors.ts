@@ -58,9 +58,15 @@ export const PortScanDetectorSchema = z
       .max(65535)
       .default(100)
       .describe('Alert when one source contacts more distinct destination ports than this within the window.'),
+    distinctHosts: z
+      .int()
+      .min(2)
+      .max(16_777_216)
+      .optional()
+      .describe('Also alert when one source begins flows to more distinct destination hosts than this within the window (a horizontal scan). Unset: ports only.'),
     windowSeconds: windowSeconds(60),
   })
-  .describe('Port scan: one source touching many distinct destination ports.');
+  .describe('Port scan: one source touching many distinct destination ports (or hosts).');
 
 export const HeavyHittersDetectorSchema = z
   .strictObject({

@@ -10,6 +10,7 @@ import {
   renderPolicy,
 } from '../../operator/render/index.js';
 import { AFPACKET_SPEC, DPDK_SPEC, policy, settings } from './support/render-fixtures.js';
+import { DetectorOptionsSchema } from '../../agent/engine/detector-options.js';
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
@@ -115,6 +116,12 @@ describe('config hash', () => {
 });
 
 describe('agent config', () => {
+  it('carries a horizontal-scan threshold (distinctHosts) through to options the engine accepts', () => {
+    const r = renderPolicy(policy('edge-taps', { ...AFPACKET_SPEC, detectors: { portScan: { enabled: true, distinctPorts: 50, distinctHosts: 20 } } }), settings());
+    expect(AgentConfigSchema.parse(r.agentConfig).detectors.portScan).toEqual({ enabled: true, distinctPorts: 50, distinctHosts: 20, windowSeconds: 60 });
+    expect(DetectorOptionsSchema.parse(r.agentConfig.detectors).portScan?.distinctHosts).toBe(20);
+  });
+
   it('passes the agent\'s own schema and carries secret paths, never secrets', () => {
     const c = dpdk().agentConfig;
     expect(AgentConfigSchema.parse(c)).toEqual(c);
