@@ -56,7 +56,7 @@ interface WriteMemo {
   digest: string;
   /** What the API server returned for the write (newer than a cache still showing `basedOn`). */
   result?: ObservedDaemonSet;
-  /** The status written (events are computed against it while the cache still shows `basedOn`). */
+  /** The status written (events compare the next status with it). */
   status?: SnifferPolicyStatus;
 }
 
@@ -199,9 +199,11 @@ export class Reconciler {
       prevStatus,
       (this.#o.now ?? (() => new Date()))(),
     );
-    // While the cache has not seen our last status write, that write is the status to compare with.
+    // Transitions are judged against the last status this process wrote, not the cache: the operator
+    // is the only writer of status, and the cache may lag one or several of our writes (it can show a
+    // newer version than the one our last write was based on and still not include that write).
     const statusMemo = this.#written.get(`${key}#status`);
-    const before = statusMemo?.status && statusMemo.basedOn === raw.metadata.resourceVersion ? statusMemo.status : prevStatus;
+    const before = statusMemo?.status ?? prevStatus;
     if (await this.#writeStatus(key, raw, prevStatus, status, log)) events.push(...statusEvents(before, status));
     const recorder = this.#o.events ?? NO_EVENTS;
     for (const e of events) recorder.event({ regarding: policyRef(raw), ...e });
