@@ -59,16 +59,30 @@ export class AgentMetrics {
       const s = engine();
       if (s) set({}, n(s.bytes));
     });
-    counter('tapline_drops_total', 'Packets or records lost, by layer: ring (export ring full), malformed, unsupported_link_type, fragments_unmatched, fragments_evicted, flow_table_evicted (flows ended early for room).', ['layer'], (set) => {
-      const s = engine();
-      if (!s) return;
-      set({ layer: 'ring' }, n(s.ring.drops));
-      set({ layer: 'malformed' }, n(s.malformedTotal));
-      set({ layer: 'unsupported_link_type' }, n(s.input.unsupportedLinkType));
-      set({ layer: 'fragments_unmatched' }, n(s.fragments.unmatched));
-      set({ layer: 'fragments_evicted' }, n(s.fragments.evicted));
-      set({ layer: 'flow_table_evicted' }, n(s.flows.evicted));
-    });
+    counter(
+      'tapline_drops_total',
+      'Packets, records or alerts lost, by layer: capture (the source: kernel ring or NIC), nic_missed and nic_no_mbuf (DPDK), ' +
+        'ring (export ring full), malformed, unsupported_link_type, fragments_unmatched, fragments_evicted, ' +
+        'flow_table_evicted (flows ended early for room), detector_ticks and alerts (detectors behind).',
+      ['layer'],
+      (set) => {
+        const s = engine();
+        if (!s) return;
+        if (s.capture) {
+          set({ layer: 'capture' }, n(s.capture.drops));
+          if (s.capture.imissed !== undefined) set({ layer: 'nic_missed' }, n(s.capture.imissed));
+          if (s.capture.rxNombuf !== undefined) set({ layer: 'nic_no_mbuf' }, n(s.capture.rxNombuf));
+        }
+        if (s.detectors) set({ layer: 'detector_ticks' }, n(s.detectors.tickDrops));
+        if (s.alerts) set({ layer: 'alerts' }, n(s.alerts.dropped));
+        set({ layer: 'ring' }, n(s.ring.drops));
+        set({ layer: 'malformed' }, n(s.malformedTotal));
+        set({ layer: 'unsupported_link_type' }, n(s.input.unsupportedLinkType));
+        set({ layer: 'fragments_unmatched' }, n(s.fragments.unmatched));
+        set({ layer: 'fragments_evicted' }, n(s.fragments.evicted));
+        set({ layer: 'flow_table_evicted' }, n(s.flows.evicted));
+      },
+    );
     counter('tapline_flows_created_total', 'Flows created in the flow tables.', [], (set) => {
       const s = engine();
       if (s) set({}, n(s.flows.created));

@@ -26,6 +26,11 @@ describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => 
     expect(r.agentNodes).toEqual(r.captureNodes);
     expect(r.agentExitCodes).toEqual(r.captureNodes.map(() => 0));
     expect(r.totals.invalid).toBe(0);
+    // Each agent counted its packets and reports the capture layer's drops (none on a quiet veth).
+    for (const m of r.agentMetrics) {
+      expect(Number(/^tapline_packets_total(?:\{[^}]*\})? (\d+)$/m.exec(m)?.[1] ?? 0)).toBeGreaterThan(0);
+      expect(m).toMatch(/^tapline_drops_total\{[^}]*layer="capture"[^}]*\} 0$/m);
+    }
     for (const node of r.captureNodes) expect(r.totals.byNode.get(node)?.records ?? 0).toBeGreaterThan(50);
     // SIGTERM flushed the flows still open when the traffic stopped.
     expect(r.totals.endReasons.get('shutdown') ?? 0).toBeGreaterThan(0);

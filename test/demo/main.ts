@@ -45,6 +45,8 @@ export interface DemoResult {
   agentNodes: string[];
   captureNodes: string[];
   agentExitCodes: Array<number | null>;
+  /** Each agent's /metrics, read just before it was stopped. */
+  agentMetrics: string[];
   policyReady: boolean;
 }
 
@@ -142,6 +144,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       });
     }
 
+    const agentMetrics = await Promise.all(agents.map(async (a) => (await fetch(`${a.metricsUrl}/metrics`)).text()));
     heading(print, 'stopping the agents (SIGTERM: every live flow is flushed with end reason "shutdown")');
     const agentExitCodes = await Promise.all(agents.map((a) => a.stop()));
     await view.settle(2000, 20_000);
@@ -153,6 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       agentNodes: agents.map((a) => a.host.node),
       captureNodes: cluster.captureNodes,
       agentExitCodes,
+      agentMetrics,
       policyReady: true,
     };
   } finally {
