@@ -2,7 +2,6 @@
 // kube-controller-manager, kube-scheduler, kwok nodes), the CRD, the operator as its own process
 // (`tapline operator`, as the Deployment runs it), and the demo policy.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 
 import type { ClusterHandle } from '../../scripts/cluster/cluster.mjs';
@@ -10,23 +9,12 @@ import type { KubeClient } from '../../scripts/cluster/kube-client.mjs';
 import { CRD_FILE } from '../../operator/api/generate-crd.js';
 import { API_VERSION, CRD_NAME, KIND, PLURAL } from '../../operator/api/policy.js';
 import { agentResourceName } from '../../operator/render/names.js';
+import { freePort } from '../support/free-port.js';
 import { spawnLogged } from './child.js';
 import type { DemoHarness } from './harness.js';
 import { DEMO_NAMESPACE, DEMO_POLICY, demoPolicySpec } from './policy.js';
 
 const MANAGER = 'tapline-demo';
-
-/** A free TCP port on 127.0.0.1. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const a = srv.address();
-      srv.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 export interface DemoCluster {
   harness: DemoHarness;

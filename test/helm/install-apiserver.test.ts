@@ -8,7 +8,6 @@
 // the built operator (npm run build: `node bin/tapline.js operator --help` must work).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +16,7 @@ import { LEADER_LEASE_NAME } from '../../operator/rbac.js';
 import { clusterKubeconfig, SKIP_REASON, until } from '../operator/support/cluster.js';
 import { kubeApiFromKubeconfig, parseSimpleYaml, type KubeApi } from '../operator/support/kube-api.js';
 import { EXAMPLES_NAMESPACE, examplePolicy, kustomization } from './support/examples.js';
+import { freePort } from '../support/free-port.js';
 import { CHART, REPO, helmTools, run } from './support/helm.js';
 import { objectPath, serverSideApply } from './support/kube.js';
 
@@ -26,17 +26,6 @@ const RELEASE = 'tapline';
 const RELEASE_NS = 'tapline-system';
 const GITOPS = 'gitops-test';
 const why = !kubeconfig ? SKIP_REASON : !operatorBuilt ? 'skipped: the operator is not built (npm run build)' : '';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.skipIf(why !== '')(`helm install + the operator with the chart's RBAC${why ? ` (${why})` : ''}`, () => {
   let admin: KubeApi;

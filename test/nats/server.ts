@@ -5,13 +5,13 @@
 // with its streams intact; cleanup() stops it and removes the directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { pathToFileURL } from 'node:url';
 
 import { packageRoot } from '../../agent/engine/binding.js';
+import { freePort } from '../support/free-port.js';
 
 export type NatsTestAuth =
   | { user: string; password: string }
@@ -29,6 +29,8 @@ export interface NatsTestServerOptions {
   host?: string;
 }
 
+export { freePort };
+
 /** Building the server from Go modules can take minutes on a cold cache. */
 export const NATS_BUILD_TIMEOUT_MS = 15 * 60_000;
 
@@ -41,18 +43,6 @@ export function natsServerBinary(): Promise<string> {
     .then((m) => m.ensureNatsTools({ log: (msg) => process.stderr.write(`${msg}\n`) }))
     .then((r) => r.paths['nats-server']);
   return binary;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 function quote(s: string): string {
