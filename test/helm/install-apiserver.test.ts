@@ -7,14 +7,13 @@
 // Needs a cluster (TAPLINE_CLUSTER_KUBECONFIG, or the 'cluster' vitest project's global setup) and
 // the built operator (npm run build: `node bin/tapline.js operator --help` must work).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRD_NAME } from '../../operator/api/policy.js';
 import { LEADER_LEASE_NAME } from '../../operator/rbac.js';
 import { clusterKubeconfig, SKIP_REASON, until } from '../operator/support/cluster.js';
-import { kubeApiFromKubeconfig, parseSimpleYaml, type KubeApi } from '../operator/support/kube-api.js';
+import { loadKubeconfig } from '../../operator/controller/kubeconfig.js';
+import { kubeApiFromKubeconfig, type KubeApi } from '../operator/support/kube-api.js';
+import { writeTokenKubeconfig } from '../operator/support/operator-identity.js';
 import { EXAMPLES_NAMESPACE, examplePolicy, kustomization } from './support/examples.js';
 import { freePort } from '../support/free-port.js';
 import { CHART, REPO, helmTools, run } from './support/helm.js';
@@ -163,20 +162,9 @@ describe.skipIf(why !== '')(`helm install + the operator with the chart's RBAC${
   });
 });
 
-/** A kubeconfig for the same server and CA, authenticating with a bearer token. */
+/** A kubeconfig for the same server and CA as the admin's, authenticating with a bearer token. */
 function tokenKubeconfig(adminKubeconfig: string, token: string): string {
-  const cfg = parseSimpleYaml(readFileSync(adminKubeconfig, 'utf8')) as Record<string, any>;
-  const ctx = cfg.contexts.find((c: any) => c.name === cfg['current-context']).context;
-  const cluster = cfg.clusters.find((c: any) => c.name === ctx.cluster).cluster;
-  const ca = cluster['certificate-authority-data']
-    ?? readFileSync(path.resolve(path.dirname(adminKubeconfig), cluster['certificate-authority'])).toString('base64');
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tapline-sa-')), 'kubeconfig');
-  writeFileSync(file, [
-    'apiVersion: v1', 'kind: Config', 'current-context: operator',
-    'clusters:', '- name: test', '  cluster:', `    server: ${cluster.server}`, `    certificate-authority-data: ${ca}`,
-    'users:', '- name: operator', '  user:', `    token: ${token}`,
-    'contexts:', '- name: operator', '  context:', '    cluster: test', '    user: operator',
-    '',
-  ].join('\n'), { mode: 0o600 });
-  return file;
+  const admin = loadKubeconfig(adminKubeconfig);
+  if (!admin.ca) throw new Error(`${adminKubeconfig} names no certificate authority`);
+  return writeTokenKubeconfig({ server: admin.server.origin, ca: admin.ca }, 'operator', token);
 }

@@ -59,16 +59,26 @@ export async function operatorKubeconfig(
     kind: 'TokenRequest',
     spec: { expirationSeconds: 3600 },
   });
+  return writeTokenKubeconfig(
+    { server: cluster.server, ca: readFileSync(cluster.caFile) },
+    sa,
+    (tr as { status: { token: string } }).status.token,
+    OPERATOR_NAMESPACE,
+  );
+}
+
+/** A kubeconfig (in a new temporary directory) for `server` and its CA, authenticating as `user` with a bearer token. */
+export function writeTokenKubeconfig(cluster: { server: string; ca: Buffer }, user: string, token: string, namespace?: string): string {
   const kubeconfig = {
     apiVersion: 'v1',
     kind: 'Config',
     'current-context': 'operator',
-    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority-data': readFileSync(cluster.caFile).toString('base64') } }],
-    users: [{ name: sa, user: { token: (tr as { status: { token: string } }).status.token } }],
-    contexts: [{ name: 'operator', context: { cluster: 'test', user: sa, namespace: OPERATOR_NAMESPACE } }],
+    clusters: [{ name: 'test', cluster: { server: cluster.server, 'certificate-authority-data': cluster.ca.toString('base64') } }],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'operator', context: { cluster: 'test', user, ...(namespace ? { namespace } : {}) } }],
   };
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'tapline-op-')), 'kubeconfig');
-  writeFileSync(file, JSON.stringify(kubeconfig, null, 2));
+  writeFileSync(file, JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
   return file;
 }
 
