@@ -28,6 +28,8 @@ export const COMPONENTS = Object.freeze({
   'kube-scheduler': { pkg: 'k8s.io/kubernetes/cmd/kube-scheduler', module: 'k8s.io/kubernetes' },
   kwok: { pkg: 'sigs.k8s.io/kwok/cmd/kwok', module: 'sigs.k8s.io/kwok' },
   kubectl: { pkg: 'k8s.io/kubernetes/cmd/kubectl', module: 'k8s.io/kubernetes' },
+  // Real nodes (scripts/cluster/real-node.mjs): built on demand, not by ensureBinaries() without names.
+  kubelet: { pkg: 'k8s.io/kubernetes/cmd/kubelet', module: 'k8s.io/kubernetes' },
 });
 
 /** What `up` needs; kubectl is only a convenience for people and tests. */

@@ -74,12 +74,13 @@ export function pinnedVersions(moduleDir, modules) {
 }
 
 /** The cache directory for a module's current pins and flags. */
-export function toolsBinDir({ label, moduleDir, ldflags = '-s -w', go = findGo() }) {
+export function toolsBinDir({ label, moduleDir, ldflags = '-s -w', tags = [], go = findGo() }) {
   const h = createHash('sha256');
   h.update(readFileSync(join(moduleDir, 'go.mod')));
   h.update('\0');
   h.update(readFileSync(join(moduleDir, 'go.sum')));
   h.update(`\0${goVersion(go)}\0cgo=0\0trimpath\0${ldflags}`);
+  if (tags.length) h.update(`\0tags=${tags.join(',')}`); // no tags: the key stays what it was
   return join(cacheRoot(), `${label}-bin`, h.digest('hex').slice(0, 16));
 }
 
@@ -168,15 +169,16 @@ export function runLogged(cmd, args, { cwd, env, logPath, verbose = false, timeo
 
 /**
  * Makes sure every tool of a module is built; builds the missing ones in one `go build` (shared
- * packages compile once). `tools`: { name: 'import/path/of/main/package' }.
+ * packages compile once). `tools`: { name: 'import/path/of/main/package' }; `tags`: Go build tags
+ * (part of the cache key).
  * Returns { dir, paths: { name: absolutePath }, built: [names], seconds }.
  */
 export async function ensureGoTools({
-  label, moduleDir, tools, ldflags = '-s -w',
+  label, moduleDir, tools, ldflags = '-s -w', tags = [],
   log = (m) => process.stderr.write(`${m}\n`), verbose = process.env.TAPLINE_BUILD_VERBOSE === '1',
 }) {
   const go = findGo();
-  const dir = toolsBinDir({ label, moduleDir, ldflags, go });
+  const dir = toolsBinDir({ label, moduleDir, ldflags, tags, go });
   const paths = Object.fromEntries(Object.keys(tools).map((n) => [n, join(dir, n)]));
   const missingNow = () => Object.keys(tools).filter((n) => !existsSync(paths[n]));
   if (missingNow().length === 0) return { dir, paths, built: [], seconds: 0 };
@@ -192,7 +194,7 @@ export async function ensureGoTools({
     mkdirSync(tmp, { recursive: true });
     const logPath = join(dir, 'build.log');
     const started = Date.now();
-    const args = ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${tmp}/`, ...missing.map((n) => tools[n])];
+    const args = ['build', '-trimpath', `-ldflags=${ldflags}`, ...(tags.length ? [`-tags=${tags.join(',')}`] : []), '-o', `${tmp}/`, ...missing.map((n) => tools[n])];
     const beat = setInterval(() => log(`  still building ${label} (${((Date.now() - started) / 1000).toFixed(0)}s)`), 60_000);
     let code;
     try {
