@@ -4,6 +4,17 @@ export interface ClusterNode {
   labels: Record<string, string>;
 }
 
+export interface RealNode {
+  name: string;
+  index: number;
+  labels: Record<string, string>;
+  /** The node's InternalIP (on the switch, 10.201.0.x). */
+  address: string;
+  /** Its network namespace (ip netns exec NAME ...): host-network pods live there. */
+  netns: string;
+  podCidr: string;
+}
+
 export interface ClusterHandle {
   dir: string;
   /** Admin kubeconfig (system:masters), certificates embedded. */
@@ -22,6 +33,10 @@ export interface ClusterHandle {
   versions: Record<string, string>;
   ports: Record<string, number>;
   nodes: ClusterNode[];
+  /** Where this host is reached from the nodes and their pods (the API server listens there): 127.0.0.1, or the real nodes' switch address. */
+  hostAddress: string;
+  /** Real nodes (kubelet + containerd), empty unless startCluster({ realNodes }). */
+  realNodes: RealNode[];
   captureLabel: string;
   pids: Record<string, number>;
   /** False when startCluster({ reuse: true }) found a healthy cluster already running. */
@@ -46,6 +61,13 @@ export interface StartClusterOptions {
   extraArgs?: Partial<Record<'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok', string[]>>;
   /** Stop what was started on SIGINT/SIGTERM during start (CLI use). */
   handleSignals?: boolean;
+  /** Real nodes real-node-0..N-1: a kubelet and containerd each, in a network namespace of their own (needs root). */
+  realNodes?: number;
+  realNodeLabels?: (index: number) => Record<string, string>;
+  /** 2 MiB hugepages reserved before the kubelets start (default 256). */
+  hugepages?: number;
+  /** Images for the real nodes' containerd (default: every image scripts/images builds). */
+  images?: { pause: { ref: string; archive: string }; archives?: string[] };
   /** Limit of each readiness wait (default 120000). */
   timeoutMs?: number;
   log?: (message: string) => void;
@@ -66,6 +88,8 @@ export function startCluster(options?: StartClusterOptions): Promise<ClusterHand
 export function stopCluster(options?: { dir?: string; keepLogs?: boolean; graceMs?: number; log?: (message: string) => void }): Promise<{ stopped: string[] }>;
 export function readState(dir?: string): (Omit<ClusterHandle, 'startedByUs' | 'pids' | 'captureLabel' | 'statePath'> & { processes: { name: string; pid: number; bin: string; logPath: string }[] }) | undefined;
 export function isClusterHealthy(state: unknown): Promise<boolean>;
+/** What a stopped cluster left behind (processes, mounts, cgroups, netns, links, rules, files); [] when clean. */
+export function clusterLeftovers(state: NonNullable<ReturnType<typeof readState>>): string[];
 export function kubeClient(handle: Pick<ClusterHandle, 'server' | 'caFile' | 'certFile' | 'keyFile'>): import('./kube-client.mjs').KubeClient;
 
 export type ComponentName = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kwok';

@@ -20,12 +20,17 @@ import { writeKubeconfig } from './kubeconfig.mjs';
 import { defaultClusterDir } from './paths.mjs';
 import { generatePki } from './pki.mjs';
 import { assertRunning, freePorts, isOurProcess, startProcess, stopProcess } from './processes.mjs';
+import { ensureNodeTools } from './node-tools.mjs';
+import { networkLeftovers, SERVICE_CIDR as REAL_SERVICE_CIDR, setUpSwitch, SWITCH, tearDownSwitch } from './node-network.mjs';
+import {
+  DEVICE_PLUGIN_DIR, nodeLeftovers, reserveHugepages, restoreHugepages, startRealNode, stopRealNode,
+} from './real-node.mjs';
 import { tailOfFile } from './util.mjs';
 
 export const STATE_FILE = 'state.json';
 export const CAPTURE_LABEL = 'tapline.dev/capture';
 export const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
-const SERVICE_CIDR = '10.96.0.0/16'; // ClusterIP allocation only: no proxy runs, nothing routes there
+const SERVICE_CIDR = REAL_SERVICE_CIDR; // ClusterIP allocation; only the API server's is served (real nodes DNAT it)
 const SERVICE_IP = '10.96.0.1';
 const STOP_ORDER = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
 
@@ -73,6 +78,8 @@ function handleFromState(state, startedByUs) {
     binDir: state.binDir,
     kubectl: state.kubectl,
     bins: state.bins,
+    realNodes: state.realNodes ?? [],
+    hostAddress: state.hostAddress ?? '127.0.0.1',
     versions: state.versions,
     ports: state.ports,
     nodes: state.nodes,
@@ -172,6 +179,12 @@ const DEFAULT_RESOURCES = Object.freeze({
  * @param {boolean}  [o.reuse=false]    return the healthy cluster already running in `dir` instead of failing
  * @param {boolean}  [o.withKubectl=true] also build kubectl (it shares almost all its packages: ~20 s of CPU on a cold build)
  * @param {Record<string,string[]>} [o.extraArgs]  more flags per component, e.g. {'kube-apiserver': ['--feature-gates=...']}
+ * @param {number}   [o.realNodes=0]    real nodes real-node-0..N-1 (kubelet + containerd each, in a network
+ *                                      namespace of their own: scripts/cluster/real-node.mjs); needs root
+ * @param {(i:number)=>Record<string,string>} [o.realNodeLabels]  labels per real node
+ * @param {number}   [o.hugepages=256]   2 MiB hugepages reserved before the kubelets start (with real nodes)
+ * @param {{pause:{ref:string,archive:string}, archives?:string[]}} [o.images]  images for the real nodes'
+ *                                      containerd (default: scripts/images ensureImages(), all of them)
  * @param {number}   [o.timeoutMs=120000] limit for each readiness wait
  * @param {(msg:string)=>void} [o.log]
  * @returns {Promise<ClusterHandle>}
@@ -201,6 +214,19 @@ export async function startCluster(o = {}) {
   }
 
   const t0 = Date.now();
+  const realNodes = o.realNodes ?? 0;
+  if (!Number.isInteger(realNodes) || realNodes < 0 || realNodes > 8) throw new ClusterError(`realNodes must be an integer 0..8, got ${realNodes}`);
+  if (realNodes > 0 && process.getuid?.() !== 0) throw new ClusterError('real nodes need root (network namespaces, cgroups, mounts)');
+  let nodeTools;
+  let images;
+  if (realNodes > 0) {
+    try {
+      nodeTools = (await ensureNodeTools({ log })).bins;
+      images = o.images ?? await defaultImages(log);
+    } catch (e) {
+      throw new ClusterError(`cannot build what real nodes need: ${e.message}`, { cause: e });
+    }
+  }
   const want = (o.withKubectl ?? true) ? [...CLUSTER_COMPONENTS, 'kubectl'] : [...CLUSTER_COMPONENTS];
   let built;
   try {
@@ -217,10 +243,13 @@ export async function startCluster(o = {}) {
   const dataDir = join(dir, 'data');
   const kcDir = join(dir, 'kubeconfigs');
   for (const d of [logDir, dataDir, kcDir]) mkdirSync(d, { recursive: true });
-  const pki = generatePki(join(dir, 'pki'), { serviceIP: SERVICE_IP });
+  // With real nodes the API server listens on the switch (node-network.mjs), which this host and
+  // every node namespace reach; without, on loopback only.
+  const apiAddress = realNodes > 0 ? SWITCH.address : '127.0.0.1';
+  const pki = generatePki(join(dir, 'pki'), { serviceIP: SERVICE_IP, extraIPs: realNodes > 0 ? [SWITCH.address] : [] });
 
   const [etcdPort, etcdPeerPort, apiPort, kcmPort, schedPort, kwokPort] = await freePorts(6);
-  const server = `https://127.0.0.1:${apiPort}`;
+  const server = `https://${apiAddress}:${apiPort}`;
   const kubeconfigPath = join(dir, 'kubeconfig');
   const state = {
     version: 1,
@@ -238,6 +267,8 @@ export async function startCluster(o = {}) {
     versions: pinnedVersions(),
     ports: { etcd: etcdPort, etcdPeer: etcdPeerPort, apiserver: apiPort, kubeControllerManager: kcmPort, kubeScheduler: schedPort, kwok: kwokPort },
     nodes: [],
+    realNodes: [],
+    hostAddress: apiAddress,
     processes: [],
   };
   writeState(dir, state);
@@ -273,6 +304,15 @@ export async function startCluster(o = {}) {
   }
 
   try {
+    if (realNodes > 0) {
+      // Recorded before each step, so a failed start (or `cluster:down`) undoes exactly what was done.
+      state.switch = true;
+      state.createdDevicePluginDir = !existsSync(DEVICE_PLUGIN_DIR);
+      writeState(dir, state);
+      setUpSwitch();
+      state.hugepagesBefore = reserveHugepages(o.hugepages ?? 256);
+      writeState(dir, state);
+    }
     // etcd
     const etcd = start('etcd', [
       '--name=default',
@@ -296,8 +336,8 @@ export async function startCluster(o = {}) {
     // kube-apiserver
     const apiserver = start('kube-apiserver', [
       `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${apiAddress}`,
+      `--advertise-address=${apiAddress}`,
       `--secure-port=${apiPort}`,
       `--tls-cert-file=${pki.apiserver.cert}`,
       `--tls-private-key-file=${pki.apiserver.key}`,
@@ -316,6 +356,11 @@ export async function startCluster(o = {}) {
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       `--proxy-client-cert-file=${pki.frontProxyClient.cert}`,
       `--proxy-client-key-file=${pki.frontProxyClient.key}`,
+      // Towards real kubelets (logs, exec): by node address (node names resolve nowhere here), with
+      // a client certificate their webhook authorizer accepts.
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
+      `--kubelet-client-certificate=${pki.kubeletClient.cert}`,
+      `--kubelet-client-key=${pki.kubeletClient.key}`,
       '--endpoint-reconciler-type=none', // 127.0.0.1 is not a valid Endpoints address; no in-cluster clients here
       // Compact etcd every 30 s (default 5 min): old resource versions expire within a test run,
       // so watches really get 410 Gone and the operator's relist path runs as in a busy cluster.
@@ -416,6 +461,30 @@ export async function startCluster(o = {}) {
         return ready.length >= nodes;
       }, { timeoutMs, abortIf: aborted(kwok), describe: describeNodes });
     }
+    for (let i = 0; i < realNodes; i++) {
+      checkInterrupt();
+      const name = `real-node-${i}`;
+      const labels = { type: 'real', ...o.realNodeLabels?.(i) };
+      state.realNodes.push({ name, index: i, labels });
+      writeState(dir, state);
+      const node = await startRealNode({
+        clusterDir: dir, index: i, name, labels, bins: nodeTools, pki, server, apiserverPort: apiPort,
+        pauseImage: images.pause.ref, imageArchives: [images.pause.archive, ...(images.archives ?? [])],
+        logDir, timeoutMs,
+        record: (p) => { state.processes.push(p); writeState(dir, state); },
+      });
+      Object.assign(state.realNodes.at(-1), { address: node.address, netns: node.netns, podCidr: node.podCidr });
+      writeState(dir, state);
+      state.nodes.push({ name, labels: { 'kubernetes.io/hostname': name, ...labels } });
+      started.push(node.kubelet, node.containerd);
+    }
+    if (realNodes > 0) {
+      await waitFor(`${realNodes} real nodes Ready`, async () => {
+        const list = await admin.get('/api/v1/nodes?labelSelector=type%3Dreal');
+        return list.items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length >= realNodes;
+      }, { timeoutMs, abortIf: () => started.forEach(assertRunning), describe: describeNodes });
+      log(`${realNodes} real nodes Ready (kubelet + containerd each, ${state.realNodes.map((n) => `${n.name} ${n.address}`).join(', ')})`);
+    }
     // The ServiceAccount controller (in kube-controller-manager) has run: pods can be created.
     await waitFor('ServiceAccount default/default', () => admin.getOrUndefined('/api/v1/namespaces/default/serviceaccounts/default'), { timeoutMs, abortIf: aborted(kcm) });
     for (const p of started) assertRunning(p);
@@ -448,12 +517,22 @@ export async function stopCluster(o = {}) {
   const log = o.log ?? ((m) => process.stderr.write(`[cluster] ${m}\n`));
   const state = readState(dir);
   const stopped = [];
+  // Real nodes first (their kubelets would otherwise go on without an API server), each with
+  // everything it made; then the control plane; then the switch and the hugepages.
+  for (const n of state?.realNodes ?? []) {
+    const processes = state.processes.filter((p) => p.node === n.name);
+    await stopRealNode({ clusterDir: dir, name: n.name, index: n.index, processes, graceMs: o.graceMs ?? 10_000 });
+    stopped.push(`${n.name} (kubelet, containerd, pods)`);
+  }
   if (state?.processes) {
-    const order = [...state.processes].sort((a, b) => STOP_ORDER.indexOf(a.name) - STOP_ORDER.indexOf(b.name));
+    const order = state.processes.filter((p) => !p.node).sort((a, b) => STOP_ORDER.indexOf(a.name) - STOP_ORDER.indexOf(b.name));
     for (const p of order) {
       if (await stopProcess(p, { graceMs: o.graceMs ?? 10_000 })) stopped.push(`${p.name} (pid ${p.pid})`);
     }
   }
+  if (state?.switch) tearDownSwitch();
+  if (state?.hugepagesBefore !== undefined) restoreHugepages(state.hugepagesBefore);
+  if (state?.createdDevicePluginDir) rmSync(DEVICE_PLUGIN_DIR, { recursive: true, force: true });
   if (existsSync(dir)) {
     if (o.keepLogs) {
       for (const entry of readdirSync(dir)) if (entry !== 'logs') rmSync(join(dir, entry), { recursive: true, force: true });
@@ -463,6 +542,29 @@ export async function stopCluster(o = {}) {
   }
   log(stopped.length ? `stopped ${stopped.join(', ')}` : 'no cluster processes were running');
   return { stopped };
+}
+
+/**
+ * What a stopped cluster left on this machine: processes, mounts, cgroups, directories, network
+ * namespaces, links and firewall rules of its real nodes. `state` is the state file's content as it
+ * was before the stop (readState() before stopCluster()). Empty when the stop was clean.
+ */
+export function clusterLeftovers(state) {
+  const left = [];
+  for (const p of state.processes ?? []) if (!p.node && isOurProcess(p.pid, p.bin)) left.push(`process ${p.name} (pid ${p.pid})`);
+  for (const n of state.realNodes ?? []) {
+    left.push(...nodeLeftovers({ clusterDir: state.dir, name: n.name, processes: state.processes.filter((p) => p.node === n.name) }));
+  }
+  if (state.switch || state.realNodes?.length) left.push(...networkLeftovers((state.realNodes ?? []).map((n) => n.index)));
+  if (existsSync(state.dir)) left.push(`directory ${state.dir}`);
+  return left;
+}
+
+/** Every image scripts/images builds (pause, agent, operator), for the real nodes' containerd. */
+async function defaultImages(log) {
+  const { ensureImages } = await import('../images/build.mjs');
+  const built = await ensureImages({ log });
+  return { pause: built.pause, archives: [built.agent.archive, built.operator.archive] };
 }
 
 /**

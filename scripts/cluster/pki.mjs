@@ -40,7 +40,7 @@ function subj({ cn, o = [] }) {
 }
 
 /** Issues <name>.crt/<name>.key signed by <ca>.crt/<ca>.key in `dir`. */
-function issue(dir, name, { cn, o, server = false, client = false, dns = [], ips = [], days = 365, ca = 'ca' }) {
+export function issue(dir, name, { cn, o, server = false, client = false, dns = [], ips = [], days = 365, ca = 'ca' }) {
   const ext = [
     '[ext]',
     'basicConstraints = critical, CA:FALSE',
@@ -86,7 +86,7 @@ export const CLIENTS = Object.freeze({
  * Generates the whole PKI into `dir` (emptied first). `serviceIP` is the first address of the
  * service CIDR (the `kubernetes` Service's ClusterIP), so in-cluster clients would verify too.
  */
-export function generatePki(dir, { serviceIP = '10.96.0.1' } = {}) {
+export function generatePki(dir, { serviceIP = '10.96.0.1', extraIPs = [] } = {}) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   makeCa(dir, 'ca', 'tapline-test-ca');
@@ -97,8 +97,11 @@ export function generatePki(dir, { serviceIP = '10.96.0.1' } = {}) {
     cn: 'kube-apiserver',
     server: true,
     dns: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
-    ips: ['127.0.0.1', serviceIP],
+    ips: ['127.0.0.1', serviceIP, ...extraIPs],
   });
+  // The API server's identity towards kubelets (logs, exec, port-forward): the kubelets' webhook
+  // authorizer asks the API server about it, and system:masters may do all of that.
+  out.kubeletClient = issue(dir, 'apiserver-kubelet-client', { cn: 'kube-apiserver-kubelet-client', o: ['system:masters'], client: true });
   for (const [name, s] of Object.entries(CLIENTS)) out.clients[name] = issue(dir, name, { ...s, client: true });
   // Request-header (front proxy) authentication, as kubeadm sets it up: lets kube-controller-manager
   // and kube-scheduler delegate authn, and aggregated API servers work.

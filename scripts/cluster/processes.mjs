@@ -36,15 +36,17 @@ export const isProcessError = (e) => e instanceof Error && e.name === 'ProcessEr
 
 /**
  * Starts `bin args...` detached (its own process group, so it outlives this script and can be
- * stopped as a group), stdout+stderr appended to <logDir>/<name>.log.
+ * stopped as a group), stdout+stderr appended to <logDir>/<name>.log. `netns`: run it in that
+ * named network namespace (nsenter execs it, so the pid and /proc/<pid>/exe are still `bin`'s).
  * Returns { name, pid, bin, logPath, exited(): {code, signal}|undefined }.
  */
-export function startProcess({ name, bin, args, logDir, env = process.env, cwd }) {
+export function startProcess({ name, bin, args, logDir, env = process.env, cwd, netns }) {
   const logPath = join(logDir, `${name}.log`);
   const fd = openSync(logPath, 'a');
   let child;
   try {
-    child = spawn(bin, args, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+    const [cmd, argv] = netns ? ['nsenter', [`--net=/run/netns/${netns}`, '--', bin, ...args]] : [bin, args];
+    child = spawn(cmd, argv, { cwd, env, detached: true, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }

@@ -2,7 +2,10 @@
 // Starts the local control plane (building its binaries first if needed) and returns, leaving it
 // running; `npm run cluster:down` stops it. Idempotent: a healthy running cluster is reused.
 //
-//   node scripts/cluster/up.mjs [--nodes N] [--capture-nodes K] [--no-kubectl] [--fresh] [--json]
+//   node scripts/cluster/up.mjs [--nodes N] [--capture-nodes K] [--real-nodes R] [--no-kubectl] [--fresh] [--json]
+//
+// --real-nodes R: also R real nodes real-node-0..R-1 (kubelet + containerd each, in a network
+// namespace of their own, the images of scripts/images imported; needs root).
 //
 // Env: TAPLINE_CLUSTER_DIR (default test/.cluster), TAPLINE_CACHE_DIR (binary cache).
 import { parseArgs } from 'node:util';
@@ -12,6 +15,7 @@ const { values } = parseArgs({
   options: {
     nodes: { type: 'string', default: '3' },
     'capture-nodes': { type: 'string' },
+    'real-nodes': { type: 'string', default: '0' },
     'no-kubectl': { type: 'boolean', default: false },
     fresh: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -24,6 +28,7 @@ try {
   const c = await startCluster({
     nodes: Number(values.nodes),
     captureNodes: values['capture-nodes'] === undefined ? undefined : Number(values['capture-nodes']),
+    realNodes: Number(values['real-nodes']),
     withKubectl: !values['no-kubectl'],
     reuse: true,
     handleSignals: true,
@@ -36,6 +41,7 @@ try {
       `server:     ${c.server}`,
       `kubeconfig: ${c.kubeconfigPath}`,
       `nodes:      ${c.nodes.map((n) => `${n.name}${n.labels[c.captureLabel] ? ` (${c.captureLabel}=true)` : ''}`).join(', ')}`,
+      ...c.realNodes.map((n) => `real node:  ${n.name} ${n.address} (netns ${n.netns}: ip netns exec ${n.netns} ...)`),
       `logs:       ${c.logDir}`,
       `versions:   ${Object.entries(c.versions).map(([m, v]) => `${m} ${v}`).join(', ')}`,
       '',

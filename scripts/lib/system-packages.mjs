@@ -32,6 +32,26 @@ export const PACKAGES = {
     { pkg: 'iproute2', cmd: 'ip' },
     { pkg: 'tcpreplay', cmd: 'tcpreplay' },
   ],
+  // scripts/images: container images built with buildah (a debootstrap base, a static pause
+  // binary), run by test/helm/images.test.ts with podman.
+  images: [
+    { pkg: 'buildah', cmd: 'buildah' },
+    { pkg: 'debootstrap', cmd: 'debootstrap' },
+    { pkg: 'runc', cmd: 'runc' },
+    { pkg: 'podman', cmd: 'podman' },
+    { pkg: 'gcc', cmd: 'gcc' },
+    { pkg: 'libc6-dev', file: '/usr/include/stdio.h' },
+  ],
+  // scripts/cluster/real-node.mjs: real nodes (the kubelet and containerd are built from Go
+  // modules; runc and the CNI plugins come from Debian), their network namespaces and rules.
+  nodes: [
+    { pkg: 'runc', cmd: 'runc' },
+    { pkg: 'containernetworking-plugins', file: '/usr/lib/cni/bridge' },
+    { pkg: 'iptables', cmd: 'iptables' },
+    { pkg: 'iproute2', cmd: 'ip' },
+    { pkg: 'openssl', cmd: 'openssl' },
+    { pkg: 'util-linux', cmd: 'nsenter' },
+  ],
   bench: [
     { pkg: 'tshark', cmd: 'tshark' },
     { pkg: 'argus-server', cmd: 'argus' },
