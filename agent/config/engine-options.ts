@@ -8,9 +8,12 @@ import { pciAddressesFromEnv } from '../engine/live-source.js';
 import { AgentConfigError } from './errors.js';
 import type { AgentConfig, CaptureConfig } from './schema.js';
 
-/** The PCI addresses a DPDK capture uses: listed in the config, or read from the device plugin's variable. */
-export function dpdkPciAddresses(capture: Extract<CaptureConfig, { backend: 'dpdk' }>, env: NodeJS.ProcessEnv): string[] {
+type DpdkCapture = Extract<CaptureConfig, { backend: 'dpdk' }>;
+
+/** The PCI addresses a DPDK capture uses: listed in the config, or read from the device plugin's variable; none with vdevs. */
+export function dpdkPciAddresses(capture: DpdkCapture, env: NodeJS.ProcessEnv): string[] {
   const d = capture.devices;
+  if ('vdevs' in d) return [];
   if ('pciAddresses' in d) return d.pciAddresses;
   try {
     return pciAddressesFromEnv(d.pciAddressesFromEnv, env);
@@ -29,6 +32,20 @@ export function dpdkFilePrefix(policy: AgentConfig['policy']): string {
   return `${readable}_${createHash('sha256').update(`${policy.namespace}/${policy.name}`).digest('hex').slice(0, 8)}`;
 }
 
+/**
+ * The DPDK virtual devices of a capture, as EAL's --vdev takes them. net_af_packet without
+ * `qpairs` gets one queue pair per worker (as `tapline capture --iface` does): the engine needs
+ * one RX queue per worker on every port, and the PMD's queues share one kernel fanout group, so
+ * each flow stays on one worker.
+ */
+export function dpdkVdevs(capture: DpdkCapture): string[] {
+  const d = capture.devices;
+  if (!('vdevs' in d)) return [];
+  return d.vdevs.map((v) =>
+    /^net_af_packet[0-9]+(,|$)/.test(v) && !/,qpairs=/.test(v) ? `${v},qpairs=${capture.workers}` : v,
+  );
+}
+
 function source(config: AgentConfig, env: NodeJS.ProcessEnv): EngineOptions['source'] {
   const c = config.capture;
   switch (c.backend) {
@@ -39,7 +56,7 @@ function source(config: AgentConfig, env: NodeJS.ProcessEnv): EngineOptions['sou
     case 'dpdk':
       return {
         kind: 'dpdk',
-        pciAddresses: dpdkPciAddresses(c, env),
+        ...('vdevs' in c.devices ? { vdevs: dpdkVdevs(c) } : { pciAddresses: dpdkPciAddresses(c, env) }),
         ...(c.cores === undefined ? {} : { cores: c.cores }),
         memoryMiB: c.hugepages.memoryMiB,
         hugeDir: c.hugepages.dir,

@@ -36,13 +36,30 @@ export const AfPacketCaptureSchema = z.strictObject({
   ...common,
 });
 
-/** The devices of a DPDK agent: listed, or in the env var the SR-IOV device plugin sets. */
+/**
+ * A DPDK virtual device as EAL's --vdev takes it: the driver name (net_af_packet, net_pcap, ...)
+ * and an index, then key=value arguments: net_af_packet0,iface=eth0. The SnifferPolicy's
+ * spec.capture.vdevs (operator/api/capture.ts) uses the same pattern.
+ */
+export const DPDK_VDEV_PATTERN = /^net_[a-z0-9_]+[0-9]+(,[a-z][a-z0-9_]*=[^,\s]+)*$/;
+
+/**
+ * The devices of a DPDK agent: PCI addresses listed, or in the env var the SR-IOV device plugin
+ * sets, or DPDK virtual devices (nodes without SR-IOV: net_af_packet on the pod's own interface).
+ */
 export const DpdkDevicesSchema = z.union([
   z.strictObject({ pciAddresses: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/)).min(1).max(16) }),
   z.strictObject({
     /** e.g. PCIDEVICE_INTEL_COM_SRIOV_VF: comma-separated PCI addresses of the VFs allocated to the pod. */
     pciAddressesFromEnv: z.string().regex(/^PCIDEVICE_[A-Z0-9_-]+$/),
     resourceName: z.string().min(1),
+  }),
+  z.strictObject({
+    /** e.g. net_af_packet0,iface=eth0 (without qpairs, the agent gives net_af_packet one queue pair per worker). */
+    vdevs: z
+      .array(z.string().max(256).regex(DPDK_VDEV_PATTERN, { message: 'must be a DPDK virtual device such as net_af_packet0,iface=eth0' }))
+      .min(1)
+      .max(16),
   }),
 ]);
 

@@ -34,8 +34,9 @@ source:
       --cores LIST         CPUs (afpacket: one per worker; dpdk: main lcore + one per worker)
       --ring-mib N         afpacket: ring memory per worker and interface (default 32)
       --no-huge            dpdk: no hugepages (anonymous memory; tests, nodes without hugepages)
-      --memory MiB         dpdk: EAL memory (-m)
-      --huge-dir DIR       dpdk: hugetlbfs mount
+      --memory MiB         dpdk: EAL memory (-m), taken at start (default: as needed)
+      --huge-dir DIR       dpdk: take the hugepages as files in this hugetlbfs mount, unlinked once
+                           mapped (default: --in-memory, pages from the kernel, no mount needed)
       --file-prefix NAME   dpdk: EAL file prefix (default tapline-PID)
       --mbufs N            dpdk: packet buffers per RX queue (net_pcap infinite_rx needs one per packet)
 
@@ -93,8 +94,12 @@ export function captureEngineOptions(o: CaptureOptions): EngineOptions {
       pciAddresses: o.pcis,
       vdevs: [...o.vdevs, ...ifaceVdevs],
       noHuge: o.noHuge,
-      // One capture per process: nothing to share with secondary processes.
-      inMemory: true,
+      // One capture per process: nothing to share with secondary processes. Without --huge-dir,
+      // --in-memory: the EAL takes its hugepages from the kernel (memfd), no mount and no files.
+      // With --huge-dir, the pages are files in that mount (as DPDK users expect of the flag),
+      // unlinked once mapped (--huge-unlink) so that a crash leaves none; the runtime directory
+      // is removed at exit.
+      inMemory: o.hugeDir === undefined,
       ...(o.memoryMiB !== undefined ? { memoryMiB: o.memoryMiB } : {}),
       ...(o.cores !== undefined ? { cores: o.cores } : {}),
       ...(o.filePrefix !== undefined ? { filePrefix: o.filePrefix } : {}),

@@ -130,6 +130,7 @@ export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: Node
   } else {
     if (o.ifaces.length + o.pcis.length + o.vdevs.length === 0) throw new UsageError('dpdk needs --pci ADDR, --vdev SPEC or --iface NAME');
     if (o.ringMiB !== undefined) throw new UsageError('--ring-mib: only with --backend afpacket');
+    if (o.noHuge && o.hugeDir !== undefined) throw new UsageError('--huge-dir: not with --no-huge (no hugepages are used)');
   }
   if (o.backend === 'afpacket' && o.mbufs !== undefined) {
     throw new UsageError('--mbufs: only with --backend dpdk');

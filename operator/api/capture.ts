@@ -1,5 +1,6 @@
 // spec.capture: where and how an agent captures packets.
 import { z } from 'zod';
+import { DPDK_VDEV_PATTERN } from '../../agent/config/schema.js';
 import { setOf, withRules } from './cel.js';
 import { quantity } from './common.js';
 
@@ -74,7 +75,8 @@ const CaptureObject = z.strictObject({
     .enum(BACKENDS)
     .describe(
       'Capture backend. afpacket: AF_PACKET (TPACKET_V3) on host interfaces, no special hardware. ' +
-        'dpdk: DPDK poll-mode drivers on SR-IOV virtual functions or PCI devices bound to vfio-pci, with hugepages.',
+        'dpdk: DPDK poll-mode drivers on SR-IOV virtual functions or PCI devices bound to vfio-pci, or DPDK ' +
+        'virtual devices (vdevs), with hugepages.',
     ),
   interfaces: setOf(
     z.string().regex(INTERFACE_PATTERN, { message: 'must be a Linux interface name (1-15 characters, no "/")' }),
@@ -99,6 +101,20 @@ const CaptureObject = z.strictObject({
     .describe(
       'dpdk: the SR-IOV device plugin resource to request one virtual function from, such as intel.com/sriov_vf. ' +
         'The agent finds the allocated VF in the PCIDEVICE_* environment variable the plugin sets.',
+    ),
+  vdevs: setOf(
+    z
+      .string()
+      .max(256)
+      .regex(DPDK_VDEV_PATTERN, { message: 'must be a DPDK virtual device such as net_af_packet0,iface=eth0' }),
+    16,
+  )
+    .optional()
+    .describe(
+      'dpdk: DPDK virtual devices instead of a NIC, for nodes without SR-IOV (tests, labs): the driver and an ' +
+        'index, then key=value arguments, such as net_af_packet0,iface=eth0 (the agent pod\'s own eth0; ' +
+        'without qpairs, one queue pair per worker). With net_af_packet (or net_pcap on an interface) the agent ' +
+        'gets NET_RAW and NET_ADMIN, in its own network namespace (no host network).',
     ),
   filter: z
     .string()
@@ -147,7 +163,7 @@ export const CaptureSchema = withRules(CaptureObject, [
   },
   {
     rule: "self.backend != 'dpdk' || !has(self.interfaces)",
-    message: 'interfaces are for the afpacket backend; dpdk takes sriovResourceName or pciAddresses',
+    message: 'interfaces are for the afpacket backend; dpdk takes sriovResourceName, pciAddresses or vdevs (net_af_packet0,iface=eth0)',
     fieldPath: '.interfaces',
     reason: 'FieldValueForbidden',
     holds: (c: Capture) => c.backend !== 'dpdk' || c.interfaces === undefined,
@@ -160,16 +176,32 @@ export const CaptureSchema = withRules(CaptureObject, [
     holds: (c: Capture) => !(c.sriovResourceName !== undefined && c.pciAddresses !== undefined),
   },
   {
-    rule: "self.backend != 'dpdk' || has(self.sriovResourceName) || has(self.pciAddresses)",
-    message: 'the dpdk backend needs sriovResourceName or pciAddresses',
-    reason: 'FieldValueRequired',
-    holds: (c: Capture) => c.backend !== 'dpdk' || c.sriovResourceName !== undefined || c.pciAddresses !== undefined,
+    rule: '!has(self.vdevs) || (!has(self.sriovResourceName) && !has(self.pciAddresses))',
+    message: 'set vdevs or a NIC (sriovResourceName or pciAddresses), not both',
+    fieldPath: '.vdevs',
+    reason: 'FieldValueForbidden',
+    holds: (c: Capture) => c.vdevs === undefined || (c.sriovResourceName === undefined && c.pciAddresses === undefined),
   },
   {
-    rule: "self.backend == 'dpdk' || (!has(self.sriovResourceName) && !has(self.pciAddresses))",
-    message: 'sriovResourceName and pciAddresses are for the dpdk backend; afpacket takes interfaces',
+    rule: "self.backend != 'dpdk' || has(self.sriovResourceName) || has(self.pciAddresses) || has(self.vdevs)",
+    message: 'the dpdk backend needs sriovResourceName, pciAddresses or vdevs',
+    reason: 'FieldValueRequired',
+    holds: (c: Capture) =>
+      c.backend !== 'dpdk' || c.sriovResourceName !== undefined || c.pciAddresses !== undefined || c.vdevs !== undefined,
+  },
+  {
+    rule: "self.backend == 'dpdk' || (!has(self.sriovResourceName) && !has(self.pciAddresses) && !has(self.vdevs))",
+    message: 'sriovResourceName, pciAddresses and vdevs are for the dpdk backend; afpacket takes interfaces',
     reason: 'FieldValueForbidden',
-    holds: (c: Capture) => c.backend === 'dpdk' || (c.sriovResourceName === undefined && c.pciAddresses === undefined),
+    holds: (c: Capture) =>
+      c.backend === 'dpdk' || (c.sriovResourceName === undefined && c.pciAddresses === undefined && c.vdevs === undefined),
+  },
+  {
+    // EAL refuses two devices of one name; the name is what comes before the first comma.
+    rule: "!has(self.vdevs) || self.vdevs.all(v, self.vdevs.filter(w, w.split(',')[0] == v.split(',')[0]).size() == 1)",
+    message: 'vdevs must have distinct device names (net_af_packet0, net_af_packet1, ...)',
+    fieldPath: '.vdevs',
+    holds: (c: Capture) => c.vdevs === undefined || new Set(c.vdevs.map((v) => v.split(',')[0])).size === c.vdevs.length,
   },
   {
     rule: "self.backend != 'dpdk' || has(self.hugepages)",

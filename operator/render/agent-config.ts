@@ -35,9 +35,11 @@ function captureConfig(policy: SnifferPolicy): CaptureConfig {
   if (!hp) throw new AgentConfigRefusedError(`${policy.metadata.namespace}/${policy.metadata.name}: the dpdk backend needs hugepages`);
   return {
     backend: 'dpdk',
-    devices: c.sriovResourceName
-      ? { pciAddressesFromEnv: sriovEnvName(c.sriovResourceName), resourceName: c.sriovResourceName }
-      : { pciAddresses: c.pciAddresses ?? [] },
+    devices: c.vdevs
+      ? { vdevs: c.vdevs }
+      : c.sriovResourceName
+        ? { pciAddressesFromEnv: sriovEnvName(c.sriovResourceName), resourceName: c.sriovResourceName }
+        : { pciAddresses: c.pciAddresses ?? [] },
     hugepages: { pageSize: hp.pageSize, memoryMiB: hugepagesMiB(hp.amount), dir: MOUNTS.hugepages },
     runtimeDir: MOUNTS.dpdkRuntime,
     ...common,

@@ -32,6 +32,14 @@ function afpacketNeeds(): BackendNeeds {
   };
 }
 
+/**
+ * Whether a DPDK virtual device opens AF_PACKET sockets: net_af_packet always; net_pcap when it
+ * captures from an interface (libpcap's live capture) rather than reading a file.
+ */
+export function vdevUsesAfPacket(vdev: string): boolean {
+  return /^net_af_packet[0-9]+(,|$)/.test(vdev) || /^net_pcap[0-9]+,(.*,)?(iface|rx_iface|rx_iface_in|tx_iface)=/.test(vdev);
+}
+
 function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
   const c = policy.spec.capture;
   const hp = c.hugepages;
@@ -53,11 +61,13 @@ function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
     { name: 'sys', mountPath: MOUNTS.sys, readOnly: true, recursiveReadOnly: 'IfPossible' },
   ];
   const resources: Record<string, string> = { [`hugepages-${hp.pageSize}`]: hp.amount };
+  // vdevs (net_af_packet on the pod's own eth0, for nodes without SR-IOV) take neither: no VF, no
+  // PCI device, so no device-plugin resource and no /dev/vfio.
   if (c.sriovResourceName) {
     // One VF from the SR-IOV device plugin; the plugin also adds its /dev/vfio/<group> device
     // node to the container (and only that one), so no /dev/vfio host path is needed.
     resources[c.sriovResourceName] = '1';
-  } else {
+  } else if (c.pciAddresses) {
     // pciAddresses without the device plugin: the VFIO group nodes come from the host. Only with
     // privileged (required by the CRD), because the device cgroup denies them otherwise; the
     // mount matters on runtimes that keep host devices out of privileged containers.
@@ -65,7 +75,8 @@ function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
     volumeMounts.push({ name: 'vfio', mountPath: MOUNTS.vfio });
   }
   return {
-    // The NIC is a VF/PCI device owned by the poll-mode driver: no host network needed.
+    // The NIC is a VF/PCI device owned by the poll-mode driver, or a virtual device on the pod's
+    // own interface: no host network needed.
     hostNetwork: false,
     capabilities: [
       // mlock of hugepage memory, and VFIO DMA mappings pin pages beyond RLIMIT_MEMLOCK only with
@@ -73,6 +84,11 @@ function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
       // and never reads physical addresses from /proc/self/pagemap. Not SYS_ADMIN: hugetlbfs is
       // mounted by the kubelet (the emptyDir above), not by the EAL.
       'IPC_LOCK',
+      // net_af_packet (and net_pcap on an interface) capture through AF_PACKET sockets, which need
+      // NET_RAW; the PMD then turns promiscuous mode on with SIOCSIFFLAGS, which needs NET_ADMIN
+      // (measured: without it the port fails to start with EPERM). Without the host network both
+      // reach only the pod's own network namespace.
+      ...((c.vdevs ?? []).some(vdevUsesAfPacket) ? ['NET_RAW', 'NET_ADMIN'] : []),
     ],
     resources,
     volumes,

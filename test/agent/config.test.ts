@@ -64,7 +64,20 @@ const cases: Array<{ name: string; mutate?: Mutate; text?: string; env?: Record<
     snaplen: 1518,
     workers: 1,
   }), expect: /capture\.devices\.pciAddressesFromEnv: PCIDEVICE_INTEL_COM_TAPLINE_VF is not set: the SR-IOV device plugin sets it/ },
+  { name: 'a DPDK virtual device without an index', mutate: (c) => (c.capture = dpdkVdevs(['net_af_packet,iface=eth0'])), expect: /capture\.devices\.vdevs\.0: must be a DPDK virtual device such as net_af_packet0,iface=eth0/ },
+  { name: 'DPDK virtual devices beside PCI addresses', mutate: (c) => (c.capture = { ...dpdkVdevs(['net_af_packet0,iface=eth0']), devices: { vdevs: ['net_af_packet0,iface=eth0'], pciAddresses: ['0000:3b:02.0'] } } as unknown as AgentConfig['capture']), expect: /capture\.devices: Invalid input/ },
 ];
+
+function dpdkVdevs(vdevs: string[]): AgentConfig['capture'] {
+  return {
+    backend: 'dpdk',
+    devices: { vdevs },
+    hugepages: { pageSize: '2Mi', memoryMiB: 256, dir: '/dev/hugepages' },
+    runtimeDir: '/run/dpdk',
+    snaplen: 1518,
+    workers: 2,
+  };
+}
 
 describe('tapline agent --check', () => {
   it('accepts a good config', async () => {
@@ -73,6 +86,16 @@ describe('tapline agent --check', () => {
     expect(proc.stderr).toBe('');
     expect(code).toBe(0);
     expect(proc.stdout).toMatch(/config OK \(policy test-ns\/test-policy, node node-a\)/);
+  });
+
+  it('accepts a DPDK capture on virtual devices (net_af_packet on the pod\'s eth0)', async () => {
+    const cfg = base();
+    cfg.capture = dpdkVdevs(['net_af_packet0,iface=eth0']);
+    const file = writeConfig(path.join(out, 'good-vdevs.json'), cfg);
+    const { code, proc } = await runAgentToEnd(['--config', file, '--check']);
+    expect(proc.stderr).toBe('');
+    expect(code).toBe(0);
+    expect(proc.stdout).toMatch(/config OK/);
   });
 
   it.each(cases.map((c, i) => [i, c.name, c] as const))('refuses %i: %s', async (i, _name, c) => {

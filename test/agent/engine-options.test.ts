@@ -43,6 +43,21 @@ describe('agent config -> engine options', () => {
     expect(o).toMatchObject({ workers: 2, snaplen: 256, filter: 'tcp' });
   });
 
+  it('maps DPDK virtual devices: no PCI addresses, net_af_packet without qpairs gets one queue pair per worker', () => {
+    const c = { ...base(), capture: dpdk({ vdevs: ['net_af_packet0,iface=eth0', 'net_af_packet1,iface=net1,qpairs=4', 'net_pcap0,rx_pcap=/data/a.pcap'] }) } as AgentConfig;
+    const o = engineOptions(c, { PCIDEVICE_INTEL_COM_VF: '0000:3b:02.0' });
+    expect(o.source).toEqual({
+      kind: 'dpdk',
+      vdevs: ['net_af_packet0,iface=eth0,qpairs=2', 'net_af_packet1,iface=net1,qpairs=4', 'net_pcap0,rx_pcap=/data/a.pcap'],
+      cores: '4,6',
+      memoryMiB: 2048,
+      hugeDir: '/dev/hugepages',
+      filePrefix: dpdkFilePrefix(c.policy),
+      inMemory: true,
+    });
+    expect(o).toMatchObject({ workers: 2, snaplen: 256, filter: 'tcp' });
+  });
+
   it('gives two policies different DPDK file prefixes, even when their names sanitise alike', () => {
     const a = dpdkFilePrefix({ namespace: 'net', name: 'edge.a', uid: 'u', generation: 1 });
     const b = dpdkFilePrefix({ namespace: 'net', name: 'edge_a', uid: 'u', generation: 1 });

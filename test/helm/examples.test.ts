@@ -25,10 +25,15 @@ describe('examples/', () => {
 
   it('the backends are the documented ones', () => {
     const backend = (f: string) => examplePolicy(f).spec.capture.backend;
-    expect(POLICY_FILES.map(backend)).toEqual(['afpacket', 'dpdk', 'afpacket']);
+    expect(POLICY_FILES.map(backend)).toEqual(['afpacket', 'dpdk', 'afpacket', 'dpdk']);
     const dpdk = examplePolicy('dpdk-sriov.yaml').spec.capture;
     expect(dpdk.sriovResourceName).toMatch(/\//);
     expect(dpdk.hugepages).toMatchObject({ pageSize: '1Gi' });
+    // Nodes without SR-IOV: a DPDK virtual device on the agent pod's own eth0, 2Mi hugepages.
+    const vdev = examplePolicy('dpdk-vdev.yaml').spec.capture;
+    expect(vdev.vdevs).toEqual(['net_af_packet0,iface=eth0']);
+    expect(vdev.sriovResourceName).toBeUndefined();
+    expect(vdev.hugepages).toMatchObject({ pageSize: '2Mi' });
     const detectors = examplePolicy('ddos-watch.yaml').spec.detectors;
     for (const d of ['volumetric', 'synFlood', 'portScan', 'heavyHitters']) expect(detectors[d].enabled, d).toBe(true);
   });

@@ -104,7 +104,9 @@ describe('the SnifferPolicy CRD', () => {
         'hugepages are only used by the dpdk backend',
         'set sriovResourceName or pciAddresses, not both',
         'the dpdk backend needs hugepages',
-        'the dpdk backend needs sriovResourceName or pciAddresses',
+        'the dpdk backend needs sriovResourceName, pciAddresses or vdevs',
+        'set vdevs or a NIC (sriovResourceName or pciAddresses), not both',
+        'vdevs must have distinct device names (net_af_packet0, net_af_packet1, ...)',
         'cores must list at least one CPU per worker',
       ]),
     );

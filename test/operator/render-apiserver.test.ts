@@ -62,6 +62,22 @@ describe.skipIf(!kubeconfig)(`rendered objects on a real API server${kubeconfig 
     await api.request('DELETE', `/apis/${API_VERSION}/namespaces/${NS}/${PLURAL}/core-dpdk`);
   });
 
+  it('accepts the DPDK objects for virtual devices (net_af_packet: NET_RAW and NET_ADMIN, no VF)', async () => {
+    const spec = {
+      capture: { backend: 'dpdk', vdevs: ['net_af_packet0,iface=eth0'], hugepages: { pageSize: '2Mi', amount: '256Mi' } },
+      export: { natsUrl: 'nats://nats.nats.svc:4222' },
+    };
+    const p = await createPolicy('lab-dpdk', spec);
+    for (const obj of objectsInApplyOrder(renderPolicy(p, settings()))) {
+      const r = await apply(obj, true);
+      expect([200, 201], `${obj.kind}: ${JSON.stringify(r.body)}`).toContain(r.status);
+      if (obj.kind === 'DaemonSet') {
+        expect(r.body.spec.template.spec.containers[0].securityContext.capabilities.add).toEqual(['IPC_LOCK', 'NET_RAW', 'NET_ADMIN']);
+      }
+    }
+    await api.request('DELETE', `/apis/${API_VERSION}/namespaces/${NS}/${PLURAL}/lab-dpdk`);
+  });
+
   it('runs the AF_PACKET agent on exactly the selected nodes and garbage-collects with the policy', async () => {
     const p = await createPolicy('edge-taps', { ...AFPACKET_SPEC, nodeSelector: { matchLabels: { 'tapline.dev/capture': 'true' } } });
     const d = renderPolicy(p, settings());

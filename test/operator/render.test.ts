@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentConfigSchema, subjectToken } from '../../agent/config/schema.js';
 import { sriovEnvName } from '../../operator/render/agent-config.js';
+import { vdevUsesAfPacket } from '../../operator/render/backend.js';
 import {
   agentResourceName,
   CONFIG_HASH_ANNOTATION,
@@ -225,6 +226,53 @@ describe('backend needs and security', () => {
     expect(d.daemonSet.spec.template.spec.volumes.find((v) => v.name === 'vfio')?.hostPath).toEqual({ path: '/dev/vfio', type: 'Directory' });
     expect(c.resources.limits).toEqual({ cpu: '2', memory: '1Gi', 'hugepages-2Mi': '512Mi' });
     expect(d.agentConfig.capture).toMatchObject({ devices: { pciAddresses: ['0000:3b:02.0'] } });
+  });
+
+  it('DPDK on virtual devices (net_af_packet, no SR-IOV): hugepages only, NET_RAW and NET_ADMIN beside IPC_LOCK, no VF, no /dev/vfio', () => {
+    const spec = {
+      capture: { backend: 'dpdk', vdevs: ['net_af_packet0,iface=eth0'], workers: 2, hugepages: { pageSize: '2Mi', amount: '256Mi' } },
+      export: { natsUrl: 'nats://n:4222' },
+    };
+    const d = renderPolicy(policy('lab-dpdk', spec), settings({ allowPrivileged: true }));
+    const pod = d.daemonSet.spec.template.spec;
+    const c = container(d);
+    expect(pod.hostNetwork).toBeUndefined();
+    expect(c.securityContext).toEqual({
+      readOnlyRootFilesystem: true,
+      runAsUser: 0,
+      runAsNonRoot: false,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'], add: ['IPC_LOCK', 'NET_RAW', 'NET_ADMIN'] },
+    });
+    expect(c.resources.limits).toEqual({ cpu: '3', memory: '1Gi', 'hugepages-2Mi': '256Mi' });
+    expect(pod.volumes.find((v) => v.name === 'hugepages')?.emptyDir).toEqual({ medium: 'HugePages-2Mi' });
+    expect(pod.volumes.some((v) => v.name === 'vfio' || v.hostPath?.path === '/dev/vfio')).toBe(false);
+    expect(d.agentConfig.capture).toEqual({
+      backend: 'dpdk',
+      devices: { vdevs: ['net_af_packet0,iface=eth0'] },
+      hugepages: { pageSize: '2Mi', memoryMiB: 256, dir: '/dev/hugepages' },
+      runtimeDir: expect.any(String),
+      snaplen: 256,
+      workers: 2,
+    });
+    expect(AgentConfigSchema.parse(d.agentConfig)).toEqual(d.agentConfig);
+  });
+
+  it('DPDK on virtual devices that open no AF_PACKET socket (net_pcap on a file): IPC_LOCK only', () => {
+    const spec = {
+      capture: { backend: 'dpdk', vdevs: ['net_pcap0,rx_pcap=/data/replay.pcap'], hugepages: { amount: '256Mi' } },
+      export: { natsUrl: 'nats://n:4222' },
+    };
+    const c = container(renderPolicy(policy('replay', spec), settings()));
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK'] });
+    expect(vdevUsesAfPacket('net_af_packet0,iface=eth0')).toBe(true);
+    expect(vdevUsesAfPacket('net_af_packet12')).toBe(true);
+    expect(vdevUsesAfPacket('net_pcap0,iface=eth0')).toBe(true);
+    expect(vdevUsesAfPacket('net_pcap1,rx_pcap=/a.pcap,tx_iface=eth1')).toBe(true);
+    expect(vdevUsesAfPacket('net_pcap0,rx_pcap=/data/replay.pcap')).toBe(false);
+    expect(vdevUsesAfPacket('net_null0')).toBe(false);
+    expect(vdevUsesAfPacket('net_af_packetx0')).toBe(false);
   });
 
   it('never privileged unless asked, even when allowed', () => {

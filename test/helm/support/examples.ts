@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { REPO, parseManifests, type K8sObject } from './helm.js';
 
 export const EXAMPLES = path.join(REPO, 'examples');
-export const POLICY_FILES = ['afpacket.yaml', 'dpdk-sriov.yaml', 'ddos-watch.yaml'];
+export const POLICY_FILES = ['afpacket.yaml', 'dpdk-sriov.yaml', 'ddos-watch.yaml', 'dpdk-vdev.yaml'];
 /** The namespace kustomization.yaml puts the policies in (the chart watches it when installed there). */
 export const EXAMPLES_NAMESPACE = 'tapline';
 

@@ -6,6 +6,7 @@ import type { SnifferPolicySpecInput } from '../../../operator/api/spec.js';
 const NATS = { natsUrl: 'nats://nats.nats.svc:4222' };
 const AFPACKET = { backend: 'afpacket' as const, interfaces: ['eth0'] };
 const DPDK = { backend: 'dpdk' as const, sriovResourceName: 'intel.com/sriov_vf', hugepages: { amount: '1Gi' } };
+const VDEV = { backend: 'dpdk' as const, vdevs: ['net_af_packet0,iface=eth0'], hugepages: { amount: '256Mi' } };
 
 export const VALID_SPECS: Record<string, SnifferPolicySpecInput> = {
   'afpacket, minimal': { capture: AFPACKET, export: NATS },
@@ -70,6 +71,16 @@ export const VALID_SPECS: Record<string, SnifferPolicySpecInput> = {
       privileged: true,
     },
     export: { ...NATS, createStream: false },
+  },
+  'dpdk, virtual device on the pod\'s eth0 (no SR-IOV)': { capture: VDEV, export: NATS },
+  'dpdk, several virtual devices with arguments': {
+    capture: {
+      backend: 'dpdk',
+      vdevs: ['net_af_packet0,iface=eth0,qpairs=2,blocksz=4096', 'net_af_packet1,iface=net1', 'net_pcap0,rx_pcap=/data/replay.pcap'],
+      workers: 2,
+      hugepages: { pageSize: '2Mi', amount: '512Mi' },
+    },
+    export: NATS,
   },
 };
 
@@ -165,8 +176,62 @@ export const INVALID_SPECS: Record<string, InvalidExample> = {
   'dpdk without a device': {
     spec: { capture: { backend: 'dpdk', hugepages: { amount: '1Gi' } }, export: NATS },
     path: 'spec.capture',
-    zod: 'the dpdk backend needs sriovResourceName or pciAddresses',
-    api: 'spec.capture: Required value: the dpdk backend needs sriovResourceName or pciAddresses',
+    zod: 'the dpdk backend needs sriovResourceName, pciAddresses or vdevs',
+    api: 'spec.capture: Required value: the dpdk backend needs sriovResourceName, pciAddresses or vdevs',
+  },
+  'vdevs with an SR-IOV resource': {
+    spec: { capture: { ...VDEV, sriovResourceName: 'intel.com/sriov_vf' }, export: NATS },
+    path: 'spec.capture.vdevs',
+    zod: 'set vdevs or a NIC (sriovResourceName or pciAddresses), not both',
+    api: 'spec.capture.vdevs: Forbidden: set vdevs or a NIC (sriovResourceName or pciAddresses), not both',
+  },
+  'vdevs with PCI addresses': {
+    spec: { capture: { ...VDEV, pciAddresses: ['0000:3b:02.0'], privileged: true }, export: NATS },
+    path: 'spec.capture.vdevs',
+    zod: 'set vdevs or a NIC (sriovResourceName or pciAddresses), not both',
+    api: 'spec.capture.vdevs: Forbidden: set vdevs or a NIC (sriovResourceName or pciAddresses), not both',
+  },
+  'vdevs with afpacket': {
+    spec: { capture: { ...AFPACKET, vdevs: ['net_af_packet0,iface=eth0'] }, export: NATS },
+    path: 'spec.capture',
+    zod: 'sriovResourceName, pciAddresses and vdevs are for the dpdk backend',
+    api: 'spec.capture: Forbidden: sriovResourceName, pciAddresses and vdevs are for the dpdk backend',
+  },
+  'vdev without an index': {
+    spec: { capture: { ...VDEV, vdevs: ['net_af_packet,iface=eth0'] }, export: NATS },
+    path: 'spec.capture.vdevs[0]',
+    zod: 'must be a DPDK virtual device such as net_af_packet0,iface=eth0',
+    api: 'spec.capture.vdevs[0] in body should match',
+  },
+  'vdev that is not a net_ driver': {
+    spec: { capture: { ...VDEV, vdevs: ['crypto_null0'] }, export: NATS },
+    path: 'spec.capture.vdevs[0]',
+    zod: 'must be a DPDK virtual device',
+    api: 'spec.capture.vdevs[0] in body should match',
+  },
+  'vdev argument without a value': {
+    spec: { capture: { ...VDEV, vdevs: ['net_af_packet0,iface'] }, export: NATS },
+    path: 'spec.capture.vdevs[0]',
+    zod: 'must be a DPDK virtual device',
+    api: 'spec.capture.vdevs[0] in body should match',
+  },
+  'vdev with a space': {
+    spec: { capture: { ...VDEV, vdevs: ['net_af_packet0,iface=eth0 --no-huge'] }, export: NATS },
+    path: 'spec.capture.vdevs[0]',
+    zod: 'must be a DPDK virtual device',
+    api: 'spec.capture.vdevs[0] in body should match',
+  },
+  'two vdevs of one device name': {
+    spec: { capture: { ...VDEV, vdevs: ['net_af_packet0,iface=eth0', 'net_af_packet0,iface=net1'] }, export: NATS },
+    path: 'spec.capture.vdevs',
+    zod: 'vdevs must have distinct device names',
+    api: 'spec.capture.vdevs: Invalid value: vdevs must have distinct device names',
+  },
+  'more than 16 vdevs': {
+    spec: { capture: { ...VDEV, vdevs: Array.from({ length: 17 }, (_, i) => `net_null${i}`) }, export: NATS },
+    path: 'spec.capture.vdevs',
+    zod: '<=16',
+    api: 'spec.capture.vdevs: Too many: 17: must have at most 16 items',
   },
   'dpdk without hugepages': {
     spec: { capture: { backend: 'dpdk', sriovResourceName: 'intel.com/sriov_vf' }, export: NATS },
