@@ -1,5 +1,5 @@
 // The exact RBAC the operator needs, least privilege: no wildcards, no delete (children are
-// removed by the garbage collector through owner references), no Secrets, no Pods. The Helm chart
+// removed by the garbage collector through owner references), no Secrets, Pods read only. The Helm chart
 // (charts/tapline) renders its ClusterRole and leader-election Role from these lists, and the
 // tests on the real API server run the operator with credentials bound to exactly these rules.
 //
@@ -71,6 +71,15 @@ export const CLUSTER_ROLE_RULES: readonly DocumentedRule[] = [
     apiGroups: [''],
     resources: ['nodes'],
     verbs: ['list', 'watch'],
+  },
+  {
+    comment:
+      'Agent pods, read only (label-selected): their container states (waiting reason, last termination message) ' +
+      'and scheduling make the policy Degraded (AgentFailing) with the node and the reason when an agent cannot start. ' +
+      'Never written, never deleted, no exec or logs.',
+    apiGroups: [''],
+    resources: ['pods'],
+    verbs: ['get', 'list', 'watch'],
   },
   {
     comment:

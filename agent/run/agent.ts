@@ -18,6 +18,7 @@ import { exportSettings } from '../export/options.js';
 import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { MetricsServer } from '../metrics/server.js';
 import { EngineCrashError } from './errors.js';
+import { writeTerminationMessage } from './termination-log.js';
 
 export const DEFAULT_GRACE_SECONDS = 25;
 
@@ -146,6 +147,8 @@ export async function runAgent({ config, env }: LoadedConfig, root: Logger, opts
     const undelivered = flushed.pendingRecords - xs.spool.diskRecords;
     if (lost > 0 || undelivered > 0) {
       log.error(summary, 'agent stopped; some records were not delivered');
+      // For the pod's status: the same words each time (the counts are in the log).
+      writeTerminationMessage('tapline agent: stopped with flow records or alerts not delivered to NATS (see the log for counts)');
       return 1;
     }
     log.info(summary, flushed.pendingRecords > 0 ? 'agent stopped; undelivered records stay in the disk spool' : 'agent stopped; every record delivered');

@@ -16,6 +16,7 @@ import { isEngineConfigError, isCaptureFileError } from '../../agent/engine/erro
 import { runAgent } from '../../agent/run/agent.js';
 import { isEngineCrashError } from '../../agent/run/errors.js';
 import { rootLogger } from '../../agent/run/logger.js';
+import { writeTerminationMessage } from '../../agent/run/termination-log.js';
 import { parseAgentArgs } from './options.js';
 
 export const AGENT_USAGE = `usage: tapline agent --config FILE [--check]
@@ -35,7 +36,10 @@ options:
 
 exit status: 0 on a clean stop, 1 for a bad config, a start-up failure (NATS,
 stream, credentials), an engine failure or undelivered records, 2 for a bad
-command line.
+command line. A fatal error is also written, on one line, to
+/dev/termination-log when that file exists (the container's termination
+message: Kubernetes shows it in the pod's status, and the operator in the
+SnifferPolicy's Degraded condition); $TAPLINE_TERMINATION_LOG names another.
 `;
 
 /** Errors that end the agent at start with their own message (no stack). */
@@ -54,7 +58,25 @@ function isStartupError(err: unknown): boolean {
   );
 }
 
+/** The one-line fatal error: on stderr, and in the termination log for Kubernetes. */
+function fatal(message: string): void {
+  const line = `tapline agent: ${message}`;
+  process.stderr.write(`${line}\n`);
+  writeTerminationMessage(line);
+}
+
 export async function runAgentCommand(args: string[]): Promise<number> {
+  try {
+    return await agentCommand(args);
+  } catch (err) {
+    // Anything else (a bad command line, a bug) is reported by the caller on stderr; Kubernetes
+    // gets the same line.
+    writeTerminationMessage(`tapline agent: ${err instanceof Error ? err.message : String(err)}`);
+    throw err;
+  }
+}
+
+async function agentCommand(args: string[]): Promise<number> {
   const opts = parseAgentArgs(args);
   if (opts === 'help') {
     process.stdout.write(AGENT_USAGE);
@@ -74,14 +96,14 @@ export async function runAgentCommand(args: string[]): Promise<number> {
     } catch (err) {
       if (isEngineCrashError(err)) {
         log.fatal({ err }, err.message);
-        process.stderr.write(`tapline agent: ${err.message}\n`);
+        fatal(err.message);
         return 1;
       }
       throw err;
     }
   } catch (err) {
     if (isStartupError(err)) {
-      process.stderr.write(`tapline agent: ${(err as Error).message}\n`);
+      fatal((err as Error).message);
       return 1;
     }
     throw err;

@@ -46,6 +46,24 @@ export const ConflictSchema = z
   })
   .describe('Another policy claiming a device of this policy on a node.');
 
+export const AgentFailureSchema = z
+  .strictObject({
+    nodeName: z.string().max(253).describe('The node whose agent cannot run (the node the DaemonSet controller meant the pod for, when it is not scheduled).'),
+    pod: z.string().max(253).describe('The agent pod, in the policy\'s namespace.'),
+    reason: z
+      .string()
+      .min(1)
+      .max(128)
+      .regex(REASON_PATTERN, { message: 'must be a CamelCase reason' })
+      .describe(
+        'Why: CrashLoopBackOff (the agent exits; message is its last termination message), ImagePullBackOff (also for ErrImagePull), ' +
+          'ErrImageNeverPull, InvalidImageName, CreateContainerConfigError, CreateContainerError, RunContainerError, or Unschedulable (Pending with no node that fits).',
+      ),
+    message: z.string().max(1024).optional().describe("The agent's own last message (its termination message) or the kubelet's / scheduler's, cut to one line."),
+    exitCode: z.int32().optional().describe('Exit code of the last run of the agent container, when it exited.'),
+  })
+  .describe('An agent pod that cannot start or keeps exiting (restart counts and times are left out so that status stays steady while the failure is the same).');
+
 export const SnifferPolicyStatusSchema = z
   .strictObject({
     observedGeneration: z.int().min(0).optional().describe('The .metadata.generation the operator last acted on.'),
@@ -65,9 +83,15 @@ export const SnifferPolicyStatusSchema = z
       .max(64)
       .optional()
       .describe('Devices another policy also claims on the same node (at most 64 listed).'),
+    agentFailures: z
+      .array(AgentFailureSchema)
+      .max(64)
+      .optional()
+      .describe('Agent pods that cannot start or keep exiting, one per node, sorted by node (at most 64 listed; Degraded=True AgentFailing says how many).'),
   })
   .describe('SnifferPolicyStatus: observed state, written by the operator.');
 
 export type SnifferPolicyStatus = z.output<typeof SnifferPolicyStatusSchema>;
 export type Condition = z.output<typeof ConditionSchema>;
 export type Conflict = z.output<typeof ConflictSchema>;
+export type AgentFailure = z.output<typeof AgentFailureSchema>;

@@ -1,7 +1,9 @@
 // The controller: informers feed keys into the work queue (handlers only enqueue), workers take
 // keys one at a time per key and run reconcile, failures come back with per-key backoff. Workers
 // run only while this replica leads; informers run on every replica, so a standby takes over with
-// a warm cache.
+// a warm cache. The agent pods are watched too (label-selected, read-only): their states make a
+// policy Degraded when its agents cannot start; a pod event enqueues the policy that owns the pod's
+// DaemonSet.
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { API_VERSION, KIND } from '../api/policy.js';
@@ -11,8 +13,10 @@ import {
   ObservedDaemonSetSchema,
   ObservedNodeSchema,
   ObservedObjectSchema,
+  ObservedPodSchema,
   ObservedPolicySchema,
   type ObservedDaemonSet,
+  type ObservedPod,
   type ObservedNode,
   type ObservedObject,
   type ObservedPolicy,
@@ -47,7 +51,10 @@ export class Controller {
   readonly configMaps: Informer<ObservedObject>;
   readonly serviceAccounts: Informer<ObservedObject>;
   readonly nodes: Informer<ObservedNode>;
+  readonly pods: Informer<ObservedPod>;
   readonly world: World;
+  /** Agent pod keys by the key of their controller DaemonSet (an index over the pods' cache). */
+  readonly #podsByDaemonSet = new Map<string, Set<string>>();
   readonly #o: ControllerOptions;
   #reconciler: Reconciler | undefined;
   #leading = false;
@@ -85,6 +92,11 @@ export class Controller {
       onUpdate: (a, b) => this.#onNode(a, b),
       onDelete: (n) => this.#onNode(n, undefined),
     });
+    this.pods = make<ObservedPod>('pods', COLLECTIONS.pods, ObservedPodSchema, {
+      onAdd: (p) => this.#onPod(undefined, p),
+      onUpdate: (a, b) => this.#onPod(a, b),
+      onDelete: (p) => this.#onPod(p, undefined),
+    }, childSelector);
     this.world = {
       policy: (k) => this.policies.get(k),
       policies: () => this.policies.list(),
@@ -92,11 +104,12 @@ export class Controller {
       configMap: (k) => this.configMaps.get(k),
       serviceAccount: (k) => this.serviceAccounts.get(k),
       nodes: () => this.nodes.list(),
+      agentPods: (dsKey) => [...(this.#podsByDaemonSet.get(dsKey) ?? [])].flatMap((k) => this.pods.get(k) ?? []),
     };
   }
 
   get informers(): Informer<KubeObject>[] {
-    return [this.policies, this.daemonSets, this.configMaps, this.serviceAccounts, this.nodes] as unknown as Informer<KubeObject>[];
+    return [this.policies, this.daemonSets, this.configMaps, this.serviceAccounts, this.nodes, this.pods] as unknown as Informer<KubeObject>[];
   }
 
   synced(): boolean {
@@ -112,6 +125,32 @@ export class Controller {
   #enqueueOwner(obj: KubeObject): void {
     const owner = obj.metadata.ownerReferences?.find((r) => r.controller && r.kind === KIND && r.apiVersion === API_VERSION);
     if (owner && obj.metadata.namespace) this.queue.add(`${obj.metadata.namespace}/${owner.name}`);
+  }
+
+  /** The key of a pod's controller DaemonSet. */
+  #podOwner(p: ObservedPod): string | undefined {
+    const ds = p.metadata.ownerReferences?.find((r) => r.controller && r.kind === 'DaemonSet');
+    return ds ? `${p.metadata.namespace}/${ds.name}` : undefined;
+  }
+
+  #onPod(oldP: ObservedPod | undefined, newP: ObservedPod | undefined): void {
+    // Keep the index (part of the cache, as a client-go indexer), then enqueue the policy.
+    const podKey = keyOf((newP ?? oldP)!);
+    const before = oldP && this.#podOwner(oldP);
+    const after = newP && this.#podOwner(newP);
+    if (before && before !== after) {
+      const set = this.#podsByDaemonSet.get(before);
+      set?.delete(podKey);
+      if (set?.size === 0) this.#podsByDaemonSet.delete(before);
+    }
+    if (after) {
+      let set = this.#podsByDaemonSet.get(after);
+      if (!set) this.#podsByDaemonSet.set(after, (set = new Set()));
+      set.add(podKey);
+    }
+    const dsKey = after ?? before;
+    const ds = dsKey ? this.daemonSets.get(dsKey) : undefined;
+    if (ds) this.#enqueueOwner(ds);
   }
 
   /** Policies whose devices overlap those of `p` (their conflicts may change with it). */
@@ -202,6 +241,9 @@ export class Controller {
       const result = await r.reconcile(key);
       this.#o.metrics.reconciles.inc({ result });
       this.queue.forget(key);
+      // A pod state that becomes a failure (or stops being one) by time alone: look again then.
+      const again = r.recheckAfter(key);
+      if (again !== undefined) this.queue.addAfter(key, again);
     } catch (e) {
       const delay = this.queue.addRateLimited(key);
       this.#o.metrics.reconciles.inc({ result: 'error' });

@@ -4,6 +4,7 @@
 // configuration records nothing, so a steady cluster sees no Event writes.
 import type { Condition, SnifferPolicyStatus } from '../api/status.js';
 import type { EventInput, EventType, ObjectReference } from '../controller/event-recorder.js';
+import { AGENT_FAILING } from './agent-failures.js';
 import type { Blocked } from './status.js';
 
 export type PolicyEvent = Omit<EventInput, 'regarding'>;
@@ -13,6 +14,7 @@ export const EventReason = {
   Deployed: 'Deployed',
   Ready: 'Ready',
   InterfaceConflict: 'InterfaceConflict',
+  AgentFailing: AGENT_FAILING,
   InvalidSpec: 'InvalidSpec',
   PrivilegedNotAllowed: 'PrivilegedNotAllowed',
   AgentConfigRefused: 'AgentConfigRefused',
@@ -25,6 +27,8 @@ export const EventAction = {
   ApplyAgents: 'ApplyAgents',
   /** The DaemonSet's rollout was observed. */
   ObserveRollout: 'ObserveRollout',
+  /** The agent pods' states were read (agents that cannot start or keep exiting). */
+  ObserveAgents: 'ObserveAgents',
   /** Devices claimed by more than one policy were assigned to the oldest. */
   ResolveConflicts: 'ResolveConflicts',
   /** The spec was checked against the schema and the operator's settings. */
@@ -74,6 +78,13 @@ export function statusEvents(prev: Partial<SnifferPolicyStatus> | undefined, nex
       out.push(ev('Warning', blocked, BLOCKED_ACTION[blocked], degraded!.message));
     }
     return out;
+  }
+  // Agents failing: newly, or on other nodes or for another reason (the message says which).
+  if (degraded?.status === 'True' && degraded.reason === EventReason.AgentFailing) {
+    const p = find(prev, 'Degraded');
+    if (p?.status !== 'True' || p.reason !== degraded.reason || p.message !== degraded.message) {
+      out.push(ev('Warning', EventReason.AgentFailing, EventAction.ObserveAgents, degraded.message));
+    }
   }
   const conflict = find(next, 'InterfaceConflict');
   if (turnedTrue(find(prev, 'InterfaceConflict'), conflict)) {

@@ -52,3 +52,66 @@ export const ObservedNodeSchema = z.looseObject({
 });
 export type ObservedNode = z.output<typeof ObservedNodeSchema>;
 export type Taint = z.output<typeof TaintSchema>;
+
+// Agent pods: only what the status needs is kept (a pod's managed fields and spec are large, and
+// there is one pod per node per policy).
+const ContainerStateSchema = z.object({
+  waiting: z.object({ reason: z.string().optional(), message: z.string().optional() }).optional(),
+  running: z.object({ startedAt: z.string().nullish() }).optional(),
+  terminated: z
+    .object({ exitCode: z.int(), signal: z.int().optional(), reason: z.string().optional(), message: z.string().optional() })
+    .optional(),
+});
+
+const ContainerStatusSchema = z.object({
+  name: z.string(),
+  image: z.string().optional(),
+  ready: z.boolean().optional(),
+  restartCount: z.int().optional(),
+  state: ContainerStateSchema.optional(),
+  lastState: ContainerStateSchema.optional(),
+});
+export type ObservedContainerStatus = z.output<typeof ContainerStatusSchema>;
+
+const NodeSelectorTermSchema = z.object({
+  matchFields: z.array(z.object({ key: z.string(), operator: z.string(), values: z.array(z.string()).optional() })).optional(),
+});
+
+export const ObservedPodSchema = z.object({
+  metadata: z.object({
+    name: z.string(),
+    namespace: z.string(),
+    uid: z.string(),
+    resourceVersion: z.string(),
+    creationTimestamp: z.string().optional(),
+    deletionTimestamp: z.string().optional(),
+    labels: z.record(z.string(), z.string()).optional(),
+    ownerReferences: z
+      .array(z.object({ apiVersion: z.string(), kind: z.string(), name: z.string(), uid: z.string(), controller: z.boolean().optional() }))
+      .optional(),
+  }),
+  spec: z
+    .object({
+      nodeName: z.string().optional(),
+      // DaemonSet pods name their node in a required node affinity term (metadata.name In [node])
+      // until the scheduler binds them.
+      affinity: z
+        .object({
+          nodeAffinity: z
+            .object({ requiredDuringSchedulingIgnoredDuringExecution: z.object({ nodeSelectorTerms: z.array(NodeSelectorTermSchema) }).optional() })
+            .optional(),
+        })
+        .optional(),
+    })
+    .optional(),
+  status: z
+    .object({
+      phase: z.string().optional(),
+      conditions: z
+        .array(z.object({ type: z.string(), status: z.string(), reason: z.string().optional(), message: z.string().optional(), lastTransitionTime: z.string().nullish() }))
+        .optional(),
+      containerStatuses: z.array(ContainerStatusSchema).optional(),
+    })
+    .optional(),
+});
+export type ObservedPod = z.output<typeof ObservedPodSchema>;

@@ -22,6 +22,7 @@ export const COLLECTIONS = {
   configMaps: '/api/v1/configmaps',
   serviceAccounts: '/api/v1/serviceaccounts',
   nodes: '/api/v1/nodes',
+  pods: '/api/v1/pods',
 } as const;
 
 export function policyStatusPath(namespace: string, name: string): string {

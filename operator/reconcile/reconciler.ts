@@ -9,6 +9,9 @@
 //   otherwise                    → apply ConfigMap, ServiceAccount, DaemonSet (kept off nodes
 //                                  where an older policy holds the same device), then status
 //
+// Status also reads the agent pods: an agent that cannot start or keeps exiting makes the policy
+// Degraded (AgentFailing) and not Ready, naming the node and the reason (./agent-failures.ts).
+//
 // Writes happen only when something differs (zero writes on a steady cluster). Kubernetes Events
 // (./events.ts) report transitions only: a new configuration applied, a condition turning True in
 // the status just written; a pass that writes nothing records nothing.
@@ -25,6 +28,7 @@ import type { OperatorMetrics } from '../controller/metrics.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/daemonset.js';
 import { excludeNodes } from '../render/exclude-nodes.js';
 import { isAgentConfigRefusedError, isPrivilegedNotAllowedError, objectsInApplyOrder, renderPolicy, type OperatorSettings } from '../render/index.js';
+import { agentFailures } from './agent-failures.js';
 import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, whyApply, withAppliedHash } from './compare.js';
 import { conflictsOf, type ConflictView } from './conflicts.js';
 import { deployedEvent, policyRef, statusEvents, type PolicyEvent } from './events.js';
@@ -64,6 +68,8 @@ export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #parsed = new WeakMap<ObservedPolicy, Parsed>();
   readonly #written = new Map<string, WriteMemo>();
+  /** Keys to reconcile again after a delay: a pod state that turns into a failure by time alone. */
+  readonly #recheck = new Map<string, number>();
 
   constructor(o: ReconcilerOptions) {
     this.#o = o;
@@ -100,6 +106,13 @@ export class Reconciler {
     return out;
   }
 
+  /** How long until `key` should be reconciled again without an event (undefined: not needed); read once. */
+  recheckAfter(key: string): number | undefined {
+    const ms = this.#recheck.get(key);
+    this.#recheck.delete(key);
+    return ms;
+  }
+
   /** True when the cache still shows the state a write of the same content was based on. */
   #skipStale(key: string, basedOn: string, digest: string): boolean {
     const m = this.#written.get(key);
@@ -110,6 +123,7 @@ export class Reconciler {
     const raw = this.#o.world.policy(key);
     if (!raw || raw.metadata.deletionTimestamp) {
       for (const k of this.#written.keys()) if (k === key || k.startsWith(`${key}#`)) this.#written.delete(k);
+      this.#recheck.delete(key);
       return 'success';
     }
     const { namespace, name } = raw.metadata;
@@ -194,10 +208,23 @@ export class Reconciler {
       }
     }
 
+    const now = (this.#o.now ?? (() => new Date()))();
+    const pods = ds ? this.#o.world.agentPods(dsKey(ds.metadata.name)).filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === ds!.metadata.uid && r.controller)) : [];
+    const failures = agentFailures(pods, now);
+    if (failures.recheckInMs !== undefined) this.#recheck.set(key, failures.recheckInMs);
+    else this.#recheck.delete(key);
     const status = buildStatus(
-      { generation, paused: parsed?.ok ? parsed.policy.spec.paused : false, daemonSet: ds, conflicts, ...(blocked ? { blocked } : {}), ...(applyError ? { applyError } : {}) },
+      {
+        generation,
+        paused: parsed?.ok ? parsed.policy.spec.paused : false,
+        daemonSet: ds,
+        conflicts,
+        ...(blocked ? { blocked } : {}),
+        ...(applyError ? { applyError } : {}),
+        ...(failures.total ? { agentFailures: failures } : {}),
+      },
       prevStatus,
-      (this.#o.now ?? (() => new Date()))(),
+      now,
     );
     // Transitions are judged against the last status this process wrote, not the cache: the operator
     // is the only writer of status, and the cache may lag one or several of our writes (it can show a
@@ -231,7 +258,17 @@ export class Reconciler {
     }
     this.#written.set(`${key}#status`, { basedOn: raw.metadata.resourceVersion, digest, status });
     const ready = status.conditions?.find((c) => c.type === 'Ready');
-    log.info({ ready: ready?.status, reason: ready?.reason, desired: status.desiredNodes, readyNodes: status.readyNodes }, 'status updated');
+    const degraded = status.conditions?.find((c) => c.type === 'Degraded');
+    log.info(
+      {
+        ready: ready?.status,
+        reason: ready?.reason,
+        desired: status.desiredNodes,
+        readyNodes: status.readyNodes,
+        ...(degraded?.status === 'True' ? { degraded: degraded.reason, failingAgents: status.agentFailures?.length ?? 0 } : {}),
+      },
+      'status updated',
+    );
     return true;
   }
 }

@@ -1,8 +1,10 @@
 // The policy's status, rebuilt from observation on every reconcile: what the operator found
-// (valid or not, watched or not, conflicts) and what the DaemonSet controller reports. Conditions
+// (valid or not, watched or not, conflicts), what the DaemonSet controller reports, and what the
+// agent pods' states say (agents that cannot start or keep exiting: ./agent-failures.ts). Conditions
 // keep their lastTransitionTime while their status stays the same, and two statuses are compared
 // without it, so a steady policy never gets a status write.
-import { ConditionType, type Condition, type Conflict, type SnifferPolicyStatus } from '../api/status.js';
+import { ConditionType, type AgentFailure, type Condition, type Conflict, type SnifferPolicyStatus } from '../api/status.js';
+import { AGENT_FAILING } from './agent-failures.js';
 import { canonicalJson } from './compare.js';
 import type { ObservedDaemonSet } from './observed.js';
 
@@ -24,6 +26,8 @@ export interface StatusInput {
   conflicts: { lost: Conflict[]; excludedNodes: string[]; winsOver: string[] } | undefined;
   /** An apply the API server refused (retried with backoff). */
   applyError?: string;
+  /** Agents that cannot start or keep exiting (./agent-failures.ts). */
+  agentFailures?: { listed: AgentFailure[]; total: number; message: string };
 }
 
 interface Counts {
@@ -54,11 +58,15 @@ function conditions(i: StatusInput): C[] {
     ];
   }
   const out: C[] = [];
+  const failing = i.agentFailures?.total ?? 0;
   // Ready
   if (!ds || !c) {
     out.push(cond('Ready', 'False', i.paused ? 'Paused' : 'AgentsNotDeployed', i.paused ? 'the policy is paused and was never deployed' : 'the agent DaemonSet does not exist yet'));
   } else if (c.desired === 0) {
     out.push(cond('Ready', 'False', 'NoNodesSelected', 'no node matches spec.nodeSelector (and tolerates its taints)'));
+  } else if (failing) {
+    // The DaemonSet's counts may lag the pods: a failing agent is never Ready.
+    out.push(cond('Ready', 'False', AGENT_FAILING, `${Math.max(0, Math.min(c.ready, c.desired - failing))} of ${c.desired} agents ready, ${failing} failing (see Degraded)`));
   } else if (c.rolledOut && c.ready >= c.desired) {
     out.push(cond('Ready', 'True', 'AgentsReady', `${c.ready} of ${c.desired} agents ready`));
   } else {
@@ -72,6 +80,7 @@ function conditions(i: StatusInput): C[] {
   // Degraded
   const lost = i.conflicts?.lost ?? [];
   if (i.applyError) out.push(cond('Degraded', 'True', 'ApplyFailed', i.applyError));
+  else if (failing) out.push(cond('Degraded', 'True', AGENT_FAILING, i.agentFailures!.message));
   else if (lost.length) {
     out.push(cond('Degraded', 'True', 'InterfaceConflict', `not deployed on ${i.conflicts!.excludedNodes.length} node(s) where an older policy claims the same device`));
   } else out.push(cond('Degraded', 'False', 'AsExpected', 'no problem found'));
@@ -109,10 +118,11 @@ export function buildStatus(i: StatusInput, previous: SnifferPolicyStatus | unde
     conditions: conds,
     ...(ds && c ? { desiredNodes: c.desired, readyNodes: c.ready, updatedNodes: c.updated, daemonSetName: ds.metadata.name } : {}),
     ...(i.conflicts?.lost.length ? { conflicts: i.conflicts.lost } : {}),
+    ...(i.agentFailures?.listed.length ? { agentFailures: i.agentFailures.listed } : {}),
   };
 }
 
-const STATUS_KEYS = ['observedGeneration', 'conditions', 'desiredNodes', 'readyNodes', 'updatedNodes', 'daemonSetName', 'conflicts'] as const;
+const STATUS_KEYS = ['observedGeneration', 'conditions', 'desiredNodes', 'readyNodes', 'updatedNodes', 'daemonSetName', 'conflicts', 'agentFailures'] as const;
 
 function withoutTimes(s: Partial<SnifferPolicyStatus> | undefined): unknown {
   if (!s) return {};

@@ -88,6 +88,10 @@ export function renderDaemonSet(policy: SnifferPolicy, settings: OperatorSetting
     startupProbe: probe('/healthz', 2, 60),
     readinessProbe: probe('/readyz', 5, 3),
     livenessProbe: probe('/healthz', 10, 3),
+    // The agent writes its one-line fatal error to /dev/termination-log (the default path); an exit
+    // without one (a crash) leaves the tail of its log. Either shows in the pod's container status,
+    // where the operator reads it for the policy's Degraded condition.
+    terminationMessagePolicy: 'FallbackToLogsOnError',
   };
   const volumes: Volume[] = [
     { name: 'config', configMap: { name, items: [{ key: AGENT_CONFIG_KEY, path: AGENT_CONFIG_KEY }], defaultMode: 0o444 } },

@@ -103,6 +103,8 @@ export interface Container {
   startupProbe: Probe;
   readinessProbe: Probe;
   livenessProbe: Probe;
+  /** The agent writes its fatal error to /dev/termination-log; without one, the tail of its log is used. */
+  terminationMessagePolicy: 'File' | 'FallbackToLogsOnError';
 }
 
 export interface PodSpec {

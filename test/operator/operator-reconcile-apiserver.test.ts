@@ -88,7 +88,11 @@ describe.skipIf(!kubeconfig)(`operator reconciles on a real API server${kubeconf
     const denied = [
       { verb: 'delete', resource: 'daemonsets', group: 'apps', namespace: NS },
       { verb: 'get', resource: 'secrets', namespace: NS },
-      { verb: 'list', resource: 'pods', namespace: NS },
+      // Pods are read only: no writes, no logs, no exec.
+      { verb: 'patch', resource: 'pods', namespace: NS },
+      { verb: 'delete', resource: 'pods', namespace: NS },
+      { verb: 'get', resource: 'pods', subresource: 'log', namespace: NS },
+      { verb: 'create', resource: 'pods', subresource: 'exec', namespace: NS },
       { verb: 'update', resource: 'snifferpolicies', group: 'tapline.dev', namespace: NS },
       { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', namespace: NS, name: 'some-other-lease' },
       { verb: 'update', resource: 'leases', group: 'coordination.k8s.io', namespace: 'default', name: LEADER_LEASE_NAME },

@@ -48,6 +48,7 @@ describe.skipIf(!kubeconfig)(`reconciler on a real API server${kubeconfig ? '' :
       configMap: () => undefined,
       serviceAccount: () => undefined,
       nodes: () => [],
+      agentPods: () => [],
     };
     const reconciler = new Reconciler({
       client,

@@ -57,7 +57,7 @@ export function rbacTemplate(): string {
     '{{- if .Values.rbac.create }}',
     '# Generated from operator/rbac.ts (test/helm/support/rbac-template.ts); do not edit by hand.',
     '# Least privilege: no wildcards, no delete (the garbage collector removes what a policy owned),',
-    '# no Secrets, no Pods; subresources (/status, /finalizers) in rules of their own.',
+    '# no Secrets, Pods read only; subresources (/status, /finalizers) in rules of their own.',
     '#',
     '# What the operator reads and writes in every namespace (it watches policies cluster-wide, to',
     '# report on a policy outside watchNamespaces), and nodes, which are cluster-scoped.',
