@@ -1,153 +1,148 @@
-// Dockerfile.agent and Dockerfile.operator, checked without a container engine: every file they
-// copy exists (from the build context: in the repository and not excluded by .dockerignore; from
-// the build stage: after `npm run build`), the base image is pinned and labelled, the operator is
-// non-root, and the entrypoint runs in a copy of the runtime stage's file layout on this machine
-// (so a file the image forgets, such as the native addon or a dist/ directory, fails here).
+// The images themselves: Dockerfile.agent and Dockerfile.operator built with buildah on the local
+// Debian base (scripts/images/, cached by content key: minutes the first time, seconds after),
+// then run with podman the way a kubelet runs them — the image's own entrypoint and user, no
+// network, the operator on a read-only root filesystem. Plus the archives containerd imports.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ensureImages, type Images } from '../../scripts/images/ensure-images.mjs';
+import { imageConfig, runContainer } from '../../scripts/images/run-container.mjs';
+import { agentConfig, writeConfig } from '../agent/support/agent-config.js';
 import { REPO } from './support/helm.js';
 
-interface Copy { from?: string; srcs: string[]; dest: string }
-interface Stage { name?: string; base: string; workdir: string; copies: Copy[]; lines: string[] }
+const PCAP = path.join(REPO, '..', 'shared', 'pcaps', 'tcpdump-tests', 'dhcp-option-33.pcap');
+// A cold build is debootstrap, npm ci and the native addon on two cores: many minutes.
+const BUILD_TIMEOUT_MS = 90 * 60_000;
+const RUN_TIMEOUT_MS = 240_000;
 
-/** The stages of a Dockerfile: base, WORKDIR, COPY instructions (line continuations joined). */
-function parseDockerfile(file: string): { args: Record<string, string>; stages: Stage[] } {
-  const text = readFileSync(path.join(REPO, file), 'utf8').replace(/\\\n/g, ' ');
-  const args: Record<string, string> = {};
-  const stages: Stage[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const [instr, ...rest] = line.split(/\s+/);
-    const cur = stages.at(-1);
-    switch (instr!.toUpperCase()) {
-      case 'ARG': {
-        const [k, v] = rest.join(' ').split('=');
-        if (!cur && v !== undefined) args[k!] = v;
-        break;
-      }
-      case 'FROM': {
-        const base = rest[0]!.replace(/^\$\{(\w+)\}$/, (_m, k: string) => args[k] ?? '');
-        stages.push({ base, name: rest[2], workdir: '/', copies: [], lines: [] });
-        break;
-      }
-      case 'WORKDIR':
-        cur!.workdir = rest[0]!;
-        break;
-      case 'COPY': {
-        const flags = rest.filter((r) => r.startsWith('--'));
-        const paths = rest.filter((r) => !r.startsWith('--'));
-        const from = flags.find((f) => f.startsWith('--from='))?.slice('--from='.length);
-        cur!.copies.push({ ...(from ? { from } : {}), srcs: paths.slice(0, -1), dest: paths.at(-1)! });
-        break;
-      }
-      default:
-        break;
-    }
-    cur?.lines.push(line);
-  }
-  return { args, stages };
-}
+let images: Images;
+let dir: string;
 
-/** Whether .dockerignore excludes a context path (its patterns here are plain paths and prefixes). */
-function dockerignored(p: string): boolean {
-  const patterns = readFileSync(path.join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const clean = p.replace(/^\.\//, '');
-  return patterns.some((pat) => {
-    const re = new RegExp(`^${pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(/|$)`);
-    return re.test(clean);
-  });
-}
+beforeAll(async () => {
+  images = await ensureImages({ log: (m) => process.stderr.write(`[images] ${m}\n`) });
+  for (const [name, i] of Object.entries(images)) process.stderr.write(`[images] ${name}: ${i.ref} ${i.built ? 'built' : 'cached'} in ${i.seconds.toFixed(1)}s\n`);
+  dir = mkdtempSync(path.join(tmpdir(), 'tapline-images-'));
+  chmodSync(dir, 0o755); // readable by the operator's uid too
+  copyFileSync(PCAP, path.join(dir, 'one.pcap'));
+}, BUILD_TIMEOUT_MS);
 
-const resolveIn = (workdir: string, p: string) => (p.startsWith('/') ? p : path.posix.join(workdir, p));
-
-/** Builds the runtime stage's layout under a temporary root from the repository (after the build). */
-function runtimeLayout(file: string): { root: string; entrypoint: string[]; stage: Stage } {
-  const { stages } = parseDockerfile(file);
-  const stage = stages.at(-1)!;
-  const build = stages.find((s) => s.name === 'build')!;
-  const root = mkdtempSync(path.join(tmpdir(), 'tapline-image-'));
-  for (const c of stage.copies) {
-    for (const src of c.srcs) {
-      // The build stage's WORKDIR holds the repository's files plus what the build made.
-      const repoPath = c.from === 'build' ? path.posix.relative(build.workdir, src) : src;
-      const from = path.join(REPO, repoPath);
-      const destAbs = resolveIn(stage.workdir, c.dest.endsWith('/') || c.dest === './' ? path.posix.join(c.dest, path.posix.basename(src)) : c.dest);
-      const to = path.join(root, destAbs);
-      mkdirSync(path.dirname(to), { recursive: true });
-      // node_modules is large: a link to it gives the same module resolution.
-      if (repoPath === 'node_modules') symlinkSync(from, to);
-      else cpSync(from, to, { recursive: true });
-    }
-  }
-  const ep = /^ENTRYPOINT\s+(\[.*\])$/.exec(stage.lines.find((l) => l.startsWith('ENTRYPOINT'))!)!;
-  const entrypoint = (JSON.parse(ep[1]!) as string[]).map((a) => (a.startsWith('/') ? path.join(root, a) : a));
-  return { root, entrypoint, stage };
-}
-
-function runEntrypoint(entrypoint: string[], args: string[]) {
-  const [cmd, ...rest] = entrypoint;
-  return spawnSync(cmd === 'node' ? process.execPath : cmd!, [...rest, ...args], { encoding: 'utf8', cwd: tmpdir(), timeout: 60_000 });
-}
-
-const operatorBuilt = existsSync(path.join(REPO, 'dist', 'operator', 'main.js'));
-
-describe.each(['Dockerfile.agent', 'Dockerfile.operator'])('%s', (file) => {
-  const { stages } = parseDockerfile(file);
-
-  it('is multi-stage on a pinned Debian-based Node.js image, labelled', () => {
-    expect(stages.length).toBe(2);
-    for (const s of stages) expect(s.base).toMatch(/^node:\d+\.\d+\.\d+-(bookworm|trixie)-slim(@sha256:[a-f0-9]{64})?$/);
-    const labels = stages[1]!.lines.filter((l) => l.startsWith('LABEL')).join(' ');
-    for (const l of ['title', 'description', 'version', 'source', 'licenses']) expect(labels).toContain(`org.opencontainers.image.${l}=`);
-  });
-
-  it('every file it copies from the build context exists and is not excluded by .dockerignore', () => {
-    const fromContext = stages.flatMap((s) => s.copies.filter((c) => !c.from)).flatMap((c) => c.srcs);
-    expect(fromContext.length).toBeGreaterThan(2);
-    for (const src of fromContext) {
-      expect(existsSync(path.join(REPO, src)), src).toBe(true);
-      expect(dockerignored(src), `${src} is in .dockerignore`).toBe(false);
-    }
-    // What the build stage makes is never taken from the context.
-    for (const made of ['node_modules', 'dist', 'build']) expect(dockerignored(made)).toBe(true);
-  });
-
-  it('every file the runtime stage takes from the build stage exists after the build', () => {
-    const build = stages.find((s) => s.name === 'build')!;
-    for (const c of stages[1]!.copies.filter((x) => x.from === 'build')) {
-      for (const src of c.srcs) expect(existsSync(path.join(REPO, path.posix.relative(build.workdir, src))), src).toBe(true);
-    }
-  });
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('the entrypoints run in the images\' file layout', () => {
-  it('agent: `tapline --help`, and the native addon loads (analyze of a capture file)', () => {
-    const { entrypoint, root } = runtimeLayout('Dockerfile.agent');
-    const help = runEntrypoint(entrypoint, ['--help']);
-    expect(help.stderr).toBe('');
-    expect(help.status).toBe(0);
-    expect(help.stdout).toContain('analyze');
-    const pcap = path.join(root, 'one.pcap');
-    cpSync(path.join(REPO, '..', 'shared', 'pcaps', 'tcpdump-tests', 'dhcp-option-33.pcap'), pcap);
-    const r = runEntrypoint(entrypoint, ['analyze', pcap, '--format', 'jsonl']);
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout.trim().split('\n').length).toBeGreaterThan(0);
-    expect(JSON.parse(r.stdout.trim().split('\n')[0]!)).toHaveProperty('communityId');
-    expect(existsSync(path.join(root, 'opt', 'tapline', 'build', 'Release', 'tapline_native.node'))).toBe(true);
+/** The mounted directory's file as the container sees it. */
+const inContainer = (name: string) => `/config/${name}`;
+const mount = () => `${dir}:/config:ro`;
+
+describe('agent image', () => {
+  it('runs as root with the tapline entrypoint (capabilities reach only root in a pod)', () => {
+    const config = imageConfig(images.agent.ref);
+    expect(config.Entrypoint).toEqual(['node', '/opt/tapline/bin/tapline.js']);
+    expect(config.User ?? '').toBe('');
+    expect(config.Labels?.['org.opencontainers.image.title']).toBe('tapline-agent');
   });
 
-  it.skipIf(!operatorBuilt)('operator: `tapline operator --help` without the native addon; the image declares USER 65532', () => {
-    const { entrypoint, stage } = runtimeLayout('Dockerfile.operator');
-    expect(stage.lines).toContain('USER 65532:65532');
-    expect(entrypoint.slice(-1)).toEqual(['operator']);
-    const r = runEntrypoint(entrypoint, ['--help']);
+  it('`tapline agent --check` accepts a real agent config (file backend, a mounted capture file)', () => {
+    writeConfig(path.join(dir, 'good.json'), agentConfig('nats://nats.tapline.svc:4222', inContainer('one.pcap'), 9464));
+    const r = runContainer(images.agent.ref, ['agent', '--config', inContainer('good.json'), '--check'], {
+      env: { NODE_NAME: 'node-a' }, volumes: [mount()], timeoutMs: RUN_TIMEOUT_MS,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${inContainer('good.json')}: config OK (policy test-ns/test-policy, node node-a)\n`);
+  }, RUN_TIMEOUT_MS);
+
+  it('`tapline agent --check` refuses a bad config, naming the field', () => {
+    const bad = agentConfig('nats://nats.tapline.svc:4222', inContainer('one.pcap'), 9464);
+    bad.metrics.port = 70000;
+    writeConfig(path.join(dir, 'bad.json'), bad);
+    const r = runContainer(images.agent.ref, ['agent', '--config', inContainer('bad.json'), '--check'], {
+      env: { NODE_NAME: 'node-a' }, volumes: [mount()], timeoutMs: RUN_TIMEOUT_MS,
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^tapline agent: .*metrics\.port: Too big/);
+    expect(r.stdout).toBe('');
+  }, RUN_TIMEOUT_MS);
+
+  it('loads its native addon: `tapline analyze` of a capture file gives flow records', () => {
+    const r = runContainer(images.agent.ref, ['analyze', inContainer('one.pcap'), '--format', 'jsonl'], { volumes: [mount()], timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.parse(lines[0]!)).toHaveProperty('communityId');
+  }, RUN_TIMEOUT_MS);
+
+  it('captures through DPDK: the EAL, the ring mempool and a poll-mode driver (net_pcap) load', () => {
+    const r = runContainer(images.agent.ref, [
+      'capture', '--backend', 'dpdk', '--vdev', `net_pcap0,rx_pcap=${inContainer('one.pcap')}`, '--no-huge', '--duration', '2', '--format', 'jsonl',
+    ], { volumes: [mount()], timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/capture {5}received 5, dropped 0/);
+    expect(JSON.parse(r.stdout.trim().split('\n')[0]!)).toMatchObject({ packets: 5, endReason: 'shutdown' });
+  }, RUN_TIMEOUT_MS);
+});
+
+describe('operator image', () => {
+  it('declares the non-root user 65532; the entrypoint is tapline, the command comes from the pod\'s args', () => {
+    const config = imageConfig(images.operator.ref);
+    expect(config.User).toBe('65532:65532');
+    // The chart's Deployment passes `args: [operator, ...]`.
+    expect(config.Entrypoint).toEqual(['node', '/opt/tapline/bin/tapline.js']);
+    expect(config.Cmd).toEqual(['operator', '--help']);
+    expect(config.Labels?.['org.opencontainers.image.title']).toBe('tapline-operator');
+  });
+
+  it('its default command (`tapline operator --help`) runs on a read-only root filesystem', () => {
+    const r = runContainer(images.operator.ref, [], { readOnly: true, timeoutMs: RUN_TIMEOUT_MS });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('--watch-namespaces');
-  });
+  }, RUN_TIMEOUT_MS);
+
+  it('the operator process runs as 65532, cannot write to /, and stops cleanly without a kubeconfig', () => {
+    // node from the image, as the image's user: report who it is and what it may write, then run
+    // the image's entrypoint command as a child (same user, same filesystem) outside a cluster.
+    const script = `
+      const fs = require('node:fs');
+      const { spawnSync } = require('node:child_process');
+      const tryWrite = (p) => { try { fs.writeFileSync(p, 'x'); return 'written'; } catch (e) { return e.code; } };
+      const op = spawnSync(process.execPath, ['/opt/tapline/bin/tapline.js', 'operator'], { encoding: 'utf8', env: {} });
+      console.log(JSON.stringify({
+        uid: process.getuid(), gid: process.getgid(),
+        root: tryWrite('/tapline-probe'), app: tryWrite('/opt/tapline/probe'),
+        operator: { status: op.status, stderr: op.stderr },
+      }));`;
+    const r = runContainer(images.operator.ref, ['-e', script], { entrypoint: 'node', readOnly: true, timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.status, r.stderr).toBe(0);
+    const seen = JSON.parse(r.stdout.trim()) as { uid: number; gid: number; root: string; app: string; operator: { status: number; stderr: string } };
+    expect(seen).toMatchObject({ uid: 65532, gid: 65532, root: 'EROFS', app: 'EROFS' });
+    expect(seen.operator.status).toBe(1);
+    expect(seen.operator.stderr).toBe('tapline operator: not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset) and no --kubeconfig given\n');
+  }, RUN_TIMEOUT_MS);
 });
 
+describe('pause image', () => {
+  it('is /pause alone, as 65535, and reports its version', () => {
+    const config = imageConfig(images.pause.ref);
+    expect(config.Entrypoint).toEqual(['/pause']);
+    expect(config.User).toBe('65535:65535');
+    const r = runContainer(images.pause.ref, ['-v'], { readOnly: true, timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^pause\.c v3\.10\.\d+-kubernetes-v1\.\d+\.\d+\n$/);
+  }, RUN_TIMEOUT_MS);
+});
+
+describe('OCI archives for `ctr images import`', () => {
+  it.each(['node', 'pause', 'agent', 'operator'] as const)('%s: one manifest named with its reference', (name) => {
+    const image = images[name];
+    expect(path.basename(image.archive)).toBe(`${image.key}.oci.tar`);
+    const index = spawnSync('tar', ['-xOf', image.archive, 'index.json'], { encoding: 'utf8' });
+    expect(index.status, index.stderr).toBe(0);
+    const manifests = (JSON.parse(index.stdout) as { manifests: { annotations?: Record<string, string> }[] }).manifests;
+    expect(manifests).toHaveLength(1);
+    expect(manifests[0]!.annotations?.['org.opencontainers.image.ref.name']).toBe(image.ref);
+  });
+});
