@@ -61,8 +61,12 @@ function source(config: AgentConfig, env: NodeJS.ProcessEnv): EngineOptions['sou
         memoryMiB: c.hugepages.memoryMiB,
         hugeDir: c.hugepages.dir,
         filePrefix: dpdkFilePrefix(config.policy),
-        // No shared runtime or hugepage files that could outlive the pod.
-        inMemory: true,
+        // Hugepages as files in the pod's hugetlbfs (the kubelet's HugePages emptyDir at
+        // hugepages.dir, so the pages are the ones the pod requested), unlinked as soon as they are
+        // mapped (--huge-unlink): a crash leaves none behind. The runtime directory is the pod's
+        // memory emptyDir (/var/run/dpdk), gone with the pod. --in-memory would take pages from the
+        // kernel through memfd instead and leave the mount unused.
+        inMemory: false,
       };
   }
 }

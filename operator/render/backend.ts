@@ -84,6 +84,11 @@ function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
       // and never reads physical addresses from /proc/self/pagemap. Not SYS_ADMIN: hugetlbfs is
       // mounted by the kubelet (the emptyDir above), not by the EAL.
       'IPC_LOCK',
+      // get_mempolicy/set_mempolicy/mbind: the EAL places its hugepage memory on the NIC's NUMA
+      // node through them, and the runtime's default seccomp profile (the pod's RuntimeDefault)
+      // allows them only to a process with CAP_SYS_NICE. Without it the EAL fails with "Cannot init
+      // memory" (seen on a real kubelet with containerd 2.4). Nothing here sets priorities.
+      'SYS_NICE',
       // net_af_packet (and net_pcap on an interface) capture through AF_PACKET sockets, which need
       // NET_RAW; the PMD then turns promiscuous mode on with SIOCSIFFLAGS, which needs NET_ADMIN
       // (measured: without it the port fails to start with EPERM). Without the host network both

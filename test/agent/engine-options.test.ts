@@ -28,7 +28,7 @@ describe('agent config -> engine options', () => {
     expect(o).toMatchObject({ workers: 3, snaplen: 128, filter: 'not port 22' });
   });
 
-  it('maps a DPDK capture with the SR-IOV device plugin variable; in-memory EAL with a per-policy file prefix', () => {
+  it('maps a DPDK capture with the SR-IOV device plugin variable; hugepage files in the pod hugetlbfs mount (not in-memory) with a per-policy file prefix', () => {
     const c = { ...base(), capture: dpdk({ pciAddressesFromEnv: 'PCIDEVICE_INTEL_COM_VF', resourceName: 'intel.com/vf' }) } as AgentConfig;
     const o = engineOptions(c, { PCIDEVICE_INTEL_COM_VF: '0000:3b:02.0, 0000:3b:02.1' });
     expect(o.source).toEqual({
@@ -38,7 +38,7 @@ describe('agent config -> engine options', () => {
       memoryMiB: 2048,
       hugeDir: '/dev/hugepages',
       filePrefix: dpdkFilePrefix(c.policy),
-      inMemory: true,
+      inMemory: false,
     });
     expect(o).toMatchObject({ workers: 2, snaplen: 256, filter: 'tcp' });
   });
@@ -53,7 +53,7 @@ describe('agent config -> engine options', () => {
       memoryMiB: 2048,
       hugeDir: '/dev/hugepages',
       filePrefix: dpdkFilePrefix(c.policy),
-      inMemory: true,
+      inMemory: false,
     });
     expect(o).toMatchObject({ workers: 2, snaplen: 256, filter: 'tcp' });
   });

@@ -72,7 +72,7 @@ describe.skipIf(!kubeconfig)(`rendered objects on a real API server${kubeconfig 
       const r = await apply(obj, true);
       expect([200, 201], `${obj.kind}: ${JSON.stringify(r.body)}`).toContain(r.status);
       if (obj.kind === 'DaemonSet') {
-        expect(r.body.spec.template.spec.containers[0].securityContext.capabilities.add).toEqual(['IPC_LOCK', 'NET_RAW', 'NET_ADMIN']);
+        expect(r.body.spec.template.spec.containers[0].securityContext.capabilities.add).toEqual(['IPC_LOCK', 'SYS_NICE', 'NET_RAW', 'NET_ADMIN']);
       }
     }
     await api.request('DELETE', `/apis/${API_VERSION}/namespaces/${NS}/${PLURAL}/lab-dpdk`);

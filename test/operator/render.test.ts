@@ -196,12 +196,12 @@ describe('backend needs and security', () => {
     expect(pod.volumes.map((v) => v.name)).toEqual(['config', 'tmp', 'nats-credentials']);
   });
 
-  it('DPDK on SR-IOV: hugepages and one VF as resources, IPC_LOCK only, hugetlbfs, /sys read-only, no host network', () => {
+  it('DPDK on SR-IOV: hugepages and one VF as resources, IPC_LOCK and SYS_NICE only, hugetlbfs, /sys read-only, no host network', () => {
     const d = dpdk();
     const pod = d.daemonSet.spec.template.spec;
     const c = container(d);
     expect(pod.hostNetwork).toBeUndefined();
-    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK'] });
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK', 'SYS_NICE'] });
     expect(c.resources.requests).toEqual({ cpu: '6', memory: '2Gi', 'hugepages-1Gi': '2Gi', 'intel.com/intel_sriov_dpdk': '1' });
     expect(c.resources.limits).toEqual(c.resources.requests);
     expect(pod.volumes.find((v) => v.name === 'hugepages')?.emptyDir).toEqual({ medium: 'HugePages-1Gi' });
@@ -228,7 +228,7 @@ describe('backend needs and security', () => {
     expect(d.agentConfig.capture).toMatchObject({ devices: { pciAddresses: ['0000:3b:02.0'] } });
   });
 
-  it('DPDK on virtual devices (net_af_packet, no SR-IOV): hugepages only, NET_RAW and NET_ADMIN beside IPC_LOCK, no VF, no /dev/vfio', () => {
+  it('DPDK on virtual devices (net_af_packet, no SR-IOV): hugepages only, NET_RAW and NET_ADMIN beside IPC_LOCK and SYS_NICE, no VF, no /dev/vfio', () => {
     const spec = {
       capture: { backend: 'dpdk', vdevs: ['net_af_packet0,iface=eth0'], workers: 2, hugepages: { pageSize: '2Mi', amount: '256Mi' } },
       export: { natsUrl: 'nats://n:4222' },
@@ -243,7 +243,7 @@ describe('backend needs and security', () => {
       runAsNonRoot: false,
       privileged: false,
       allowPrivilegeEscalation: false,
-      capabilities: { drop: ['ALL'], add: ['IPC_LOCK', 'NET_RAW', 'NET_ADMIN'] },
+      capabilities: { drop: ['ALL'], add: ['IPC_LOCK', 'SYS_NICE', 'NET_RAW', 'NET_ADMIN'] },
     });
     expect(c.resources.limits).toEqual({ cpu: '3', memory: '1Gi', 'hugepages-2Mi': '256Mi' });
     expect(pod.volumes.find((v) => v.name === 'hugepages')?.emptyDir).toEqual({ medium: 'HugePages-2Mi' });
@@ -259,13 +259,13 @@ describe('backend needs and security', () => {
     expect(AgentConfigSchema.parse(d.agentConfig)).toEqual(d.agentConfig);
   });
 
-  it('DPDK on virtual devices that open no AF_PACKET socket (net_pcap on a file): IPC_LOCK only', () => {
+  it('DPDK on virtual devices that open no AF_PACKET socket (net_pcap on a file): IPC_LOCK and SYS_NICE only', () => {
     const spec = {
       capture: { backend: 'dpdk', vdevs: ['net_pcap0,rx_pcap=/data/replay.pcap'], hugepages: { amount: '256Mi' } },
       export: { natsUrl: 'nats://n:4222' },
     };
     const c = container(renderPolicy(policy('replay', spec), settings()));
-    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK'] });
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK', 'SYS_NICE'] });
     expect(vdevUsesAfPacket('net_af_packet0,iface=eth0')).toBe(true);
     expect(vdevUsesAfPacket('net_af_packet12')).toBe(true);
     expect(vdevUsesAfPacket('net_pcap0,iface=eth0')).toBe(true);
