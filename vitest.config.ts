@@ -4,8 +4,10 @@ import { defineConfig } from 'vitest/config';
 //   unit    — everything that needs no cluster;
 //   cluster — tests on a real control plane (etcd, kube-apiserver, kube-controller-manager,
 //             kube-scheduler, kwok) that test/cluster/global-setup.ts starts once (or reuses),
-//             one file at a time because they share it.
-const CLUSTER_TESTS = ['test/cluster/**/*.test.ts', 'test/operator/*-apiserver.test.ts', 'test/helm/*-apiserver.test.ts', 'test/demo/*.test.ts'];
+//             one file at a time because they share it; test/nodes starts a control plane of its
+//             own with real nodes (kubelet + containerd), one file at a time too (one node network
+//             per machine).
+const CLUSTER_TESTS = ['test/cluster/**/*.test.ts', 'test/operator/*-apiserver.test.ts', 'test/helm/*-apiserver.test.ts', 'test/demo/*.test.ts', 'test/nodes/*.test.ts'];
 
 export default defineConfig({
   test: {

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 import { ensureBinaries } from './cluster/build.mjs';
+import { ensureNodeTools } from './cluster/node-tools.mjs';
+import { ensureImages } from './images/build.mjs';
 import { ensureHelmTools } from './helm/tools.mjs';
 import { ensureNatsTools } from './nats/tools.mjs';
 import { setup } from './setup.mjs';
@@ -36,7 +38,7 @@ function vitestCounts(file) {
 }
 
 try {
-  setup('test');
+  setup('test', 'nodes', 'images');
 } catch (err) {
   process.stderr.write(`tapline test: set-up failed: ${err.message}\n`);
   process.exit(1);
@@ -45,12 +47,26 @@ try {
 // Go programs the tests run, built from the pinned modules once and cached outside the repository
 // (~/.cache/tapline/<name>-bin/<hash>): one go build at a time, so shared packages compile once.
 try {
-  step('Go programs for the tests: control plane (etcd, Kubernetes, kwok), nats-server, helm, kubeconform');
+  step('Go programs for the tests: control plane (etcd, Kubernetes, kwok), kubelet, containerd, nats-server, helm, kubeconform');
   const started = Date.now();
-  const built = [...(await ensureBinaries()).built, ...(await ensureNatsTools()).built, ...(await ensureHelmTools()).built];
+  const built = [
+    ...(await ensureBinaries()).built, ...(await ensureNodeTools()).built, ...(await ensureNatsTools()).built, ...(await ensureHelmTools()).built,
+  ];
   process.stderr.write(`  ${built.length ? `built ${built.join(', ')}` : 'all cached'} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
 } catch (err) {
   process.stderr.write(`tapline test: building the Go programs failed: ${err.message}\n`);
+  process.exit(1);
+}
+
+// The container images the real-node tests and the demo run (cached by a hash of their inputs).
+try {
+  step('container images: Debian base with Node.js, pause, agent, operator (buildah)');
+  const started = Date.now();
+  const images = await ensureImages();
+  const built = Object.entries(images).filter(([, i]) => i.built).map(([n]) => n);
+  process.stderr.write(`  ${built.length ? `built ${built.join(', ')}` : 'all cached'} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+} catch (err) {
+  process.stderr.write(`tapline test: building the images failed: ${err.message}\n`);
   process.exit(1);
 }
 

@@ -17,6 +17,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
 export const SWITCH = Object.freeze({ bridge: 'tlsw0', address: '10.201.0.1', prefix: 24 });
+/**
+ * Jumbo frames on every link of the node network (switch, uplinks, pod bridge and veths): generated
+ * test traffic has full-size VLAN-tagged frames over 1514 bytes, replayed onto pod interfaces.
+ */
+export const MTU = 9000;
 export const SERVICE_IP = '10.96.0.1';
 export const SERVICE_CIDR = '10.96.0.0/16';
 const RULE_COMMENT = 'tapline-harness';
@@ -58,7 +63,7 @@ export function setUpSwitch() {
   if (linkExists(SWITCH.bridge)) {
     throw new NodeNetworkError(`${SWITCH.bridge} exists already: another real-node cluster runs on this machine (stop it: npm run cluster:down), or one was not cleaned up`);
   }
-  ip('link', 'add', SWITCH.bridge, 'type', 'bridge');
+  ip('link', 'add', SWITCH.bridge, 'mtu', String(MTU), 'type', 'bridge');
   ip('addr', 'add', `${SWITCH.address}/${SWITCH.prefix}`, 'dev', SWITCH.bridge);
   ip('link', 'set', SWITCH.bridge, 'up');
   for (const dir of ['-i', '-o']) {
@@ -71,7 +76,7 @@ export function setUpNodeNetwork(i, { apiserverPort }) {
   const n = nodeNet(i);
   if (netnsExists(n.netns)) throw new NodeNetworkError(`network namespace ${n.netns} exists already (a stale real node? npm run cluster:down)`);
   ip('netns', 'add', n.netns);
-  ip('link', 'add', n.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.netns);
+  ip('link', 'add', n.hostVeth, 'mtu', String(MTU), 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', String(MTU), 'netns', n.netns);
   ip('link', 'set', n.hostVeth, 'master', SWITCH.bridge, 'up');
   inNs(n.netns, 'ip', ['link', 'set', 'lo', 'up']);
   inNs(n.netns, 'ip', ['addr', 'add', `${n.address}/${SWITCH.prefix}`, 'dev', 'eth0']);

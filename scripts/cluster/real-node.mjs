@@ -15,7 +15,7 @@ import {
 import { dirname, join } from 'node:path';
 
 import { DEBIAN_NODE_TOOLS } from './node-tools.mjs';
-import { nodeNet, setUpNodeNetwork, tearDownNodeNetwork } from './node-network.mjs';
+import { MTU, nodeNet, setUpNodeNetwork, tearDownNodeNetwork } from './node-network.mjs';
 import { issue } from './pki.mjs';
 import { writeKubeconfig } from './kubeconfig.mjs';
 import { isOurProcess, startProcess, stopProcess } from './processes.mjs';
@@ -182,6 +182,7 @@ function cniConfig(p, net) {
       type: 'bridge',
       bridge: 'cni0',
       isGateway: true,
+      mtu: MTU,
       ipMasq: false, // pods talk only to the switch, which routes back to them: no NAT rules to clean
       hairpinMode: true,
       ipam: { type: 'host-local', ranges: [[{ subnet: net.podCidr, gateway: net.podGateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: p.cniIpamDir },

@@ -15,6 +15,7 @@ import type { DemoHarness } from './harness.js';
 import { DEMO_NAMESPACE, DEMO_POLICY, demoPolicySpec } from './policy.js';
 
 const MANAGER = 'tapline-demo';
+const CAPTURE_LABEL = 'tapline.dev/capture';
 
 export interface DemoCluster {
   harness: DemoHarness;
@@ -25,8 +26,18 @@ export interface DemoCluster {
   stop(): Promise<void>;
 }
 
-export async function startDemoCluster(harness: DemoHarness, dir: string, nodes: number, log: (m: string) => void): Promise<DemoCluster> {
-  const handle = await harness.startCluster({ dir, nodes, captureNodes: nodes - 1, log, withKubectl: true });
+/**
+ * kwok nodes only (all but the last labelled for capture), or `realNodes` real nodes (labelled
+ * for capture) beside `kwokNodes` unlabelled kwok nodes (where no agent must land).
+ */
+export async function startDemoCluster(
+  harness: DemoHarness, dir: string, o: { kwokNodes: number; realNodes?: number }, log: (m: string) => void,
+): Promise<DemoCluster> {
+  const real = (o.realNodes ?? 0) > 0;
+  const handle = await harness.startCluster({
+    dir, nodes: o.kwokNodes, captureNodes: real ? 0 : o.kwokNodes - 1, log, withKubectl: true,
+    ...(real ? { realNodes: o.realNodes, realNodeLabels: () => ({ [CAPTURE_LABEL]: 'true' }), timeoutMs: 180_000 } : {}),
+  });
   const kube = harness.kubeClient(handle);
   const captureNodes = handle.nodes.filter((n) => n.labels[handle.captureLabel] === 'true').map((n) => n.name);
   return { harness, handle, kube, captureNodes, stop: async () => void (await harness.stopCluster({ dir, log })) };

@@ -1,21 +1,27 @@
 // `npm run demo` end to end, shortened: the README's first command must keep working. Runs the
-// same runDemo() as scripts/demo.mjs (its own control plane, NATS, operator, agents in network
-// namespaces, tcpreplay traffic with a SYN flood) and checks what reached the stream.
+// same runDemo() as scripts/demo.mjs (its own control plane, NATS, operator, agents, tcpreplay
+// traffic with a SYN flood) and checks what reached the stream: on real nodes (the default: the
+// operator and the agents are pods from the images built here), and in kwok mode (--kwok: the
+// operator and agents are processes, for machines that cannot run containers).
 import { describe, expect, it } from 'vitest';
 
 import { kubeClient, startCluster, stopCluster } from '../../scripts/cluster/cluster.mjs';
 import { waitFor } from '../../scripts/cluster/kube-client.mjs';
 import { ensureNatsTools } from '../../scripts/nats/tools.mjs';
+import { ensureHelmTools } from '../../scripts/helm/tools.mjs';
+import { ensureImages } from '../../scripts/images/build.mjs';
 import { runDemo } from './main.js';
 
 const isRoot = process.getuid?.() === 0;
 
 describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => {
-  it('brings everything up, stores flows from every selected node and one SYN flood alert, and stops cleanly', async () => {
+  it.each(['real nodes', 'kwok'] as const)('%s: brings everything up, stores flows from every selected node and one SYN flood alert, and stops cleanly', async (mode) => {
     const lines: string[] = [];
+    const kwok = mode === 'kwok';
     const r = await runDemo({
       repoRoot: process.cwd(),
-      harness: { startCluster, stopCluster, kubeClient, waitFor, ensureNatsTools },
+      harness: { startCluster, stopCluster, kubeClient, waitFor, ensureNatsTools, ensureHelmTools, ensureImages },
+      kwok,
       seconds: 16,
       refreshSeconds: 4,
       print: (m) => lines.push(m),
@@ -24,7 +30,14 @@ describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => 
     const out = lines.join('\n');
     expect(out).toMatch(/ddos-watch\s+afpacket\s+2\s+2\s+2\s+True\s+AgentsReady/);
     expect(r.agentNodes).toEqual(r.captureNodes);
-    expect(r.agentExitCodes).toEqual(r.captureNodes.map(() => 0));
+    if (kwok) {
+      expect(r.agentExitCodes).toEqual(r.captureNodes.map(() => 0));
+    } else {
+      // Pods of the DaemonSet, Running on the real nodes, and gone within their grace period.
+      expect(r.captureNodes).toEqual(['real-node-0', 'real-node-1']);
+      for (const node of r.captureNodes) expect(r.podsWide).toMatch(new RegExp(`ddos-watch-\\S+\\s+1/1\\s+Running\\s+\\d+\\s+\\S+\\s+\\S+\\s+${node}\\s`));
+      expect(r.stopMs).toBeLessThan(60_000);
+    }
     expect(r.totals.invalid).toBe(0);
     // Each agent counted its packets and reports the capture layer's drops (none on a quiet veth).
     for (const m of r.agentMetrics) {
@@ -39,5 +52,5 @@ describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => 
     expect(raised.map((a) => [a.node, a.type, a.key.dst])).toEqual([[r.captureNodes[0], 'syn_flood', '10.0.99.1']]);
     expect(attacks.filter((a) => a.state === 'resolved').map((a) => a.id)).toEqual([raised[0]!.id]);
     expect(r.totals.alerts.some((a) => a.type === 'heavy_hitters' && (a.top?.length ?? 0) > 0)).toBe(true);
-  }, 300_000);
+  }, 600_000);
 });

@@ -4,6 +4,8 @@
 import type { startCluster, stopCluster, kubeClient } from '../../scripts/cluster/cluster.mjs';
 import type { waitFor } from '../../scripts/cluster/kube-client.mjs';
 import type { ensureNatsTools } from '../../scripts/nats/tools.mjs';
+import type { ensureHelmTools } from '../../scripts/helm/tools.mjs';
+import type { ensureImages } from '../../scripts/images/build.mjs';
 
 export interface DemoHarness {
   startCluster: typeof startCluster;
@@ -11,4 +13,7 @@ export interface DemoHarness {
   kubeClient: typeof kubeClient;
   waitFor: typeof waitFor;
   ensureNatsTools: typeof ensureNatsTools;
+  /** Real nodes only: the images (scripts/images) and helm (the chart installs the operator). */
+  ensureImages: typeof ensureImages;
+  ensureHelmTools: typeof ensureHelmTools;
 }

@@ -1,8 +1,13 @@
-// `npm run demo`: Tapline's main job on one machine. A local control plane with kwok nodes, a
-// NATS server with JetStream, the operator, a DDoS-watch policy, one agent per selected node
-// capturing on a veth pair in the node's own network namespace, generated traffic (normal, then
-// a SYN flood), and a live view of what reaches the stream. Everything is stopped at the end
-// (or left running with --keep until Ctrl-C).
+// `npm run demo`: Tapline's main job on one machine. A local control plane with real nodes
+// (kubelet + containerd each, in a network namespace of their own), a NATS server with JetStream,
+// the operator installed with the Helm chart from the image built here, a DDoS-watch policy whose
+// DaemonSet runs one agent pod per selected node capturing on a veth pair in that node's namespace,
+// generated traffic (normal, then a SYN flood), and a live view of what reaches the stream.
+// Everything is stopped at the end (or left running with --keep until Ctrl-C).
+//
+// `kwok: true` (npm run demo -- --kwok) is for machines that cannot run containers: kwok plays the
+// kubelets, so the operator and the agents run as processes here, with the config and environment
+// their pods would have.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +22,8 @@ import { renderView, startLiveView, type LiveView, type ViewTotals } from './liv
 import type { DemoHarness } from './harness.js';
 import { startNats, type DemoNats } from './nats.js';
 import { DEMO_METRICS_PORT, DEMO_NAMESPACE, DEMO_POLICY, DEMO_STREAM, DEMO_SUBJECT_PREFIX } from './policy.js';
-import { createTopology, destroyTopology, type Topology } from './topology.js';
+import { deletePolicyAndWait, installChart, nodeHost, podsWide, RELEASE_NAMESPACE, uninstallChart, type DemoImages } from './real-nodes.js';
+import { addCapturePair, createTopology, destroyTopology, type DemoHost, type Topology } from './topology.js';
 import { normalTraffic, replay, writeTraffic } from './traffic.js';
 
 export interface DemoOptions {
@@ -25,7 +31,9 @@ export interface DemoOptions {
   harness: DemoHarness;
   /** Seconds of traffic (default 30). */
   seconds?: number;
-  /** kwok nodes (default 3; all but the last are labelled for capture). */
+  /** kwok nodes only: no container runs, the operator and agents are processes here (default: real nodes). */
+  kwok?: boolean;
+  /** Nodes (default 3; all but the last are labelled for capture). Real nodes: 2 real, labelled, and 1 kwok, not. */
   nodes?: number;
   /** Normal traffic per node, packets per second (default 400). */
   pps?: number;
@@ -44,10 +52,15 @@ export interface DemoResult {
   totals: ViewTotals;
   agentNodes: string[];
   captureNodes: string[];
+  /** kwok mode: each agent process's exit code. Real nodes: none (the kubelet reaps them). */
   agentExitCodes: Array<number | null>;
   /** Each agent's /metrics, read just before it was stopped. */
   agentMetrics: string[];
   policyReady: boolean;
+  /** Real nodes: `kubectl get pods -o wide` as printed while the agents ran. */
+  podsWide?: string;
+  /** Real nodes: milliseconds from deleting the policy until its pods were gone. */
+  stopMs?: number;
 }
 
 const NATS_PORT = 14222;
@@ -72,51 +85,90 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let operator: DemoOperator | undefined;
   let view: LiveView | undefined;
   const agents: DemoAgent[] = [];
+  const podAgents: RunningAgent[] = [];
+  let hosts: DemoHost[] = [];
+  let images: DemoImages | undefined;
+  let helm: string | undefined;
+  let daemonSet: string | undefined;
+  let podList: string | undefined;
   const senders: Array<{ child: { kill(sig?: NodeJS.Signals): boolean }; done: Promise<void> }> = [];
   try {
-    heading(print, 'control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok nodes');
-    cluster = await startDemoCluster(o.harness, path.join(dir, 'cluster'), o.nodes ?? 3, log);
-    print(`  ${cluster.handle.nodes.length} kwok nodes; labelled for capture: ${cluster.captureNodes.join(', ')}`);
-
-    heading(print, 'network: one namespace per capture node (tap0 <-> tx0), bridged to NATS');
-    topology = createTopology(cluster.captureNodes);
-    for (const h of topology.hosts) print(`  ${h.node}: netns ${h.netns}, address ${h.address}`);
+    const real = !o.kwok;
+    if (real) {
+      heading(print, 'control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) and real nodes (kubelet + containerd)');
+      images = await o.harness.ensureImages({ log });
+      cluster = await startDemoCluster(o.harness, path.join(dir, 'cluster'), { realNodes: 2, kwokNodes: 1 }, log);
+      print(`  real nodes ${cluster.handle.realNodes.map((n) => `${n.name} (${n.address})`).join(', ')}; kwok node ${cluster.handle.nodes.filter((n) => n.labels.type === 'kwok').map((n) => n.name).join(', ')}`);
+      print(`  labelled for capture: ${cluster.captureNodes.join(', ')}`);
+      heading(print, 'network: each node has its own namespace; a capture pair tap0 <-> tx0 in each');
+      hosts = cluster.handle.realNodes.filter((n) => cluster!.captureNodes.includes(n.name)).map(nodeHost);
+      for (const h of hosts) addCapturePair(h.netns);
+      for (const h of hosts) print(`  ${h.node}: netns ${h.netns}, address ${h.address}`);
+    } else {
+      heading(print, 'control plane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok nodes (kwok mode: no container runs)');
+      cluster = await startDemoCluster(o.harness, path.join(dir, 'cluster'), { kwokNodes: o.nodes ?? 3 }, log);
+      print(`  ${cluster.handle.nodes.length} kwok nodes; labelled for capture: ${cluster.captureNodes.join(', ')}`);
+      heading(print, 'network: one namespace per capture node (tap0 <-> tx0), bridged to NATS');
+      topology = createTopology(cluster.captureNodes);
+      hosts = topology.hosts;
+      for (const h of hosts) print(`  ${h.node}: netns ${h.netns}, address ${h.address}`);
+    }
 
     heading(print, 'NATS with JetStream');
-    nats = await startNats(o.harness, path.join(dir, 'nats'), topology.bridgeAddress, NATS_PORT, log);
+    nats = await startNats(o.harness, path.join(dir, 'nats'), real ? cluster.handle.hostAddress : topology!.bridgeAddress, NATS_PORT, log);
     print(`  ${nats.url}`);
 
-    heading(print, `operator (tapline operator --watch-namespaces ${DEMO_NAMESPACE})`);
-    await installCrd(cluster, o.repoRoot);
-    operator = await startOperator(cluster, o.repoRoot, logDir);
-    print(`  ready; metrics ${operator.metricsUrl}/metrics`);
+    if (real) {
+      heading(print, `operator: helm install charts/tapline (image ${images!.operator.ref}, watching ${DEMO_NAMESPACE})`);
+      helm = (await o.harness.ensureHelmTools({ log })).paths.helm;
+      installChart(cluster, { repoRoot: o.repoRoot, helm, images: images!, watchNamespace: DEMO_NAMESPACE });
+      print(podsWide(cluster, [RELEASE_NAMESPACE]).replace(/^/gm, '  '));
+    } else {
+      heading(print, `operator (tapline operator --watch-namespaces ${DEMO_NAMESPACE})`);
+      await installCrd(cluster, o.repoRoot);
+      operator = await startOperator(cluster, o.repoRoot, logDir);
+      print(`  ready; metrics ${operator.metricsUrl}/metrics`);
+    }
 
     heading(print, `policy ${DEMO_NAMESPACE}/${DEMO_POLICY} (AF_PACKET on tap0, every detector on)`);
     await applyDemoPolicy(cluster, nats.url);
-    const ready = await waitPolicyReady(cluster);
+    const ready = await waitPolicyReady(cluster, real ? 240_000 : 90_000);
     if (cluster.handle.kubectl) {
       const r = spawnSync(cluster.handle.kubectl, ['--kubeconfig', cluster.handle.kubeconfigPath, 'get', 'snifferpolicies', '-n', DEMO_NAMESPACE, '-o', 'wide'], { encoding: 'utf8' });
       print(r.stdout.trimEnd().replace(/^/gm, '  '));
     }
     const dsName = ready.status?.daemonSetName;
     if (!dsName) throw new Error('the Ready policy reports no daemonSetName');
+    daemonSet = dsName;
 
-    heading(print, 'agents: one per node the DaemonSet selected, same config and environment as its pod');
-    const configJson = await readAgentConfig(cluster.kube);
     const pods = await agentPodNodes(cluster.kube, dsName);
-    for (const { pod, node } of pods) {
-      const host = topology.hosts.find((h) => h.node === node);
-      if (!host) throw new Error(`DaemonSet pod ${pod} landed on ${node}, which is not labelled for capture`);
-      agents.push(await startAgent(o.repoRoot, logDir, host, pod, DEMO_NAMESPACE, configJson, DEMO_METRICS_PORT));
-      print(`  ${node}: pod ${pod}, metrics ${host.address}:${DEMO_METRICS_PORT}`);
+    if (real) {
+      heading(print, 'agents: the DaemonSet\'s pods, running on the real nodes (kubectl get pods -o wide)');
+      podList = podsWide(cluster, [DEMO_NAMESPACE]);
+      print(podList.replace(/^/gm, '  '));
+      for (const { pod, node } of pods) {
+        const host = hosts.find((h) => h.node === node);
+        if (!host) throw new Error(`DaemonSet pod ${pod} landed on ${node}, which is not labelled for capture`);
+        podAgents.push({ host, pod, metricsUrl: `http://${host.address}:${DEMO_METRICS_PORT}` });
+      }
+    } else {
+      heading(print, 'agents: one per node the DaemonSet selected, same config and environment as its pod');
+      const configJson = await readAgentConfig(cluster.kube);
+      for (const { pod, node } of pods) {
+        const host = hosts.find((h) => h.node === node);
+        if (!host) throw new Error(`DaemonSet pod ${pod} landed on ${node}, which is not labelled for capture`);
+        agents.push(await startAgent(o.repoRoot, logDir, host, pod, DEMO_NAMESPACE, configJson, DEMO_METRICS_PORT));
+        print(`  ${node}: pod ${pod}, metrics ${host.address}:${DEMO_METRICS_PORT}`);
+      }
     }
+    const running = real ? podAgents : agents;
 
-    printWhereThingsRun(print, cluster, nats, operator, agents, logDir);
+    printWhereThingsRun(print, cluster, nats, operator, running, logDir);
 
-    heading(print, `traffic for ${seconds}s: normal on every node, a SYN flood towards 10.0.99.1 on ${agents[0]?.host.node}`);
+    heading(print, `traffic for ${seconds}s: normal on every node, a SYN flood towards 10.0.99.1 on ${running[0]?.host.node}`);
     view = await startLiveView(nats.url, DEMO_STREAM, DEMO_SUBJECT_PREFIX);
     const trafficDir = path.join(dir, 'traffic');
-    for (const [i, a] of agents.entries()) senders.push(replay(a.host, normalTraffic(trafficDir, 100 + i), { pps: o.pps ?? 400, loops: 0 }));
+    for (const [i, a] of running.entries()) senders.push(replay(a.host, normalTraffic(trafficDir, 100 + i), { pps: o.pps ?? 400, loops: 0 }));
     const floodSeconds = o.floodSeconds ?? 5;
     const flood = writeTraffic(trafficDir, 'syn-flood', [synFloodScenario({ victim: '10.0.99.1', rate: o.floodRate ?? 1500, from: 0, to: floodSeconds })]);
     const started = Date.now();
@@ -124,8 +176,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     let floodStarted = false;
     while (Date.now() - started < seconds * 1000) {
       await sleep((o.refreshSeconds ?? 5) * 1000);
-      if (!floodStarted && agents[0] && Date.now() - started >= Math.min(seconds * 1000 / 4, 8000)) {
-        senders.push(replay(agents[0].host, flood));
+      if (!floodStarted && running[0] && Date.now() - started >= Math.min(seconds * 1000 / 4, 8000)) {
+        senders.push(replay(running[0].host, flood));
         floodStarted = true;
       }
       const now = Date.now();
@@ -144,34 +196,53 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       });
     }
 
-    const agentMetrics = await Promise.all(agents.map(async (a) => (await fetch(`${a.metricsUrl}/metrics`)).text()));
-    heading(print, 'stopping the agents (SIGTERM: every live flow is flushed with end reason "shutdown")');
-    const agentExitCodes = await Promise.all(agents.map((a) => a.stop()));
+    const agentMetrics = await Promise.all(running.map(async (a) => (await fetch(`${a.metricsUrl}/metrics`)).text()));
+    let agentExitCodes: Array<number | null> = [];
+    let stopMs: number | undefined;
+    if (real) {
+      heading(print, 'deleting the policy: the kubelets send SIGTERM, every live flow is flushed with end reason "shutdown"');
+      stopMs = await deletePolicyAndWait(cluster, DEMO_NAMESPACE, DEMO_POLICY, dsName);
+      daemonSet = undefined;
+      print(`  the agent pods were gone ${(stopMs / 1000).toFixed(1)} s later`);
+    } else {
+      heading(print, 'stopping the agents (SIGTERM: every live flow is flushed with end reason "shutdown")');
+      agentExitCodes = await Promise.all(agents.map((a) => a.stop()));
+    }
     await view.settle(2000, 20_000);
     const now = Date.now();
     print(renderView(view.totals, prev, now));
-    print(`  agents exited with ${agentExitCodes.join(', ')}`);
+    if (!real) print(`  agents exited with ${agentExitCodes.join(', ')}`);
     return {
       totals: view.totals,
-      agentNodes: agents.map((a) => a.host.node),
+      agentNodes: running.map((a) => a.host.node),
       captureNodes: cluster.captureNodes,
       agentExitCodes,
       agentMetrics,
       policyReady: true,
+      ...(real ? { podsWide: podList, stopMs } : {}),
     };
   } finally {
     for (const s of senders) s.child.kill('SIGTERM');
     await Promise.all(agents.map((a) => a.stop().catch(() => null)));
+    if (cluster && daemonSet) await deletePolicyAndWait(cluster, DEMO_NAMESPACE, DEMO_POLICY, daemonSet).catch(() => undefined);
     await view?.close().catch(() => undefined);
     await operator?.stop().catch(() => undefined);
+    if (cluster && helm) uninstallChart(cluster, helm);
     await nats?.stop().catch(() => undefined);
     await cluster?.stop().catch((e: unknown) => log(`stopping the control plane: ${(e as Error).message}`));
     if (topology) destroyTopology();
   }
 }
 
+/** An agent as the live view and the summary see it: where it runs and its metrics. */
+interface RunningAgent {
+  host: DemoHost;
+  pod: string;
+  metricsUrl: string;
+}
+
 function printWhereThingsRun(
-  print: (m: string) => void, cluster: DemoCluster, nats: DemoNats, operator: DemoOperator, agents: DemoAgent[], logDir: string,
+  print: (m: string) => void, cluster: DemoCluster, nats: DemoNats, operator: DemoOperator | undefined, agents: RunningAgent[], logDir: string,
 ): void {
   const k = `${cluster.handle.kubectl ?? 'kubectl'} --kubeconfig ${cluster.handle.kubeconfigPath}`;
   heading(print, 'where everything runs (while the demo runs; --keep leaves it up)');
@@ -179,7 +250,11 @@ function printWhereThingsRun(
   print(`             ${k} describe snifferpolicy ${DEMO_POLICY} -n ${DEMO_NAMESPACE}`);
   print(`  NATS CLI:  ${nats.natsCli} --server ${nats.url} stream info ${DEMO_STREAM}`);
   print(`             ${nats.natsCli} --server ${nats.url} sub '${DEMO_SUBJECT_PREFIX}.${DEMO_NAMESPACE}.${DEMO_POLICY}.alerts.>'`);
-  print(`  operator:  curl ${operator.metricsUrl}/metrics`);
-  for (const a of agents) print(`  agent ${a.host.node}: curl ${a.metricsUrl}/metrics   (process in netns ${a.host.netns})`);
+  if (operator) print(`  operator:  curl ${operator.metricsUrl}/metrics`);
+  else print(`  operator:  ${k} -n ${RELEASE_NAMESPACE} logs deployment/tapline`);
+  for (const a of agents) {
+    const where = operator ? `process in netns ${a.host.netns}` : `${k} -n ${DEMO_NAMESPACE} logs ${a.pod}`;
+    print(`  agent ${a.host.node}: curl ${a.metricsUrl}/metrics   (${where})`);
+  }
   print(`  logs:      ${logDir}`);
 }

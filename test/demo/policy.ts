@@ -15,7 +15,9 @@ export const DEMO_METRICS_PORT = 9464;
 export function demoPolicySpec(natsUrl: string, captureLabel: string): SnifferPolicySpecInput {
   return {
     nodeSelector: { matchLabels: { [captureLabel]: 'true' } },
-    capture: { backend: 'afpacket', interfaces: [CAPTURE_IF], snaplen: 128, workers: 2 },
+    // Real nodes here share one 2-core machine: a CPU per worker plus one (the default, requests =
+    // limits) would not fit; half a CPU each does, and the capture keeps up with the demo's rates.
+    capture: { backend: 'afpacket', interfaces: [CAPTURE_IF], snaplen: 128, workers: 2, resources: { cpu: '500m', memory: '512Mi' } },
     flows: { idleTimeoutSeconds: 5, activeTimeoutSeconds: 10, maxFlows: 65536 },
     detectors: {
       volumetric: { enabled: true, packetsPerSecond: 5000, windowSeconds: 2 },

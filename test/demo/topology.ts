@@ -56,6 +56,21 @@ export function inNetns(netns: string, cmd: string, args: readonly string[]): [s
   return ['ip', ['netns', 'exec', netns, cmd, ...args]];
 }
 
+/**
+ * The capture pair in a namespace (a node's, or one of the demo's): traffic sent out of tx0 arrives
+ * on tap0, where an agent captures. Replaces a pair left by an earlier run.
+ */
+export function addCapturePair(netns: string): void {
+  tryIp('-n', netns, 'link', 'delete', SENDER_IF);
+  ip('-n', netns, 'link', 'add', SENDER_IF, 'type', 'veth', 'peer', 'name', CAPTURE_IF);
+  // No IPv6 on the capture pair: the kernel's own router solicitations and DAD would be captured too.
+  for (const dev of [SENDER_IF, CAPTURE_IF]) {
+    ip('netns', 'exec', netns, 'sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`);
+    // Jumbo MTU: some generated frames (VLAN-tagged full-size segments) exceed 1514 bytes.
+    ip('-n', netns, 'link', 'set', dev, 'mtu', '9000', 'up');
+  }
+}
+
 export function destroyTopology(): void {
   for (const line of ip('netns', 'list').split('\n')) {
     const name = line.split(' ')[0];
@@ -82,13 +97,7 @@ export function createTopology(nodes: readonly string[]): Topology {
     ip('link', 'set', hostEnd, 'master', BRIDGE, 'up');
     ip('-n', netns, 'addr', 'add', `${address}/24`, 'dev', 'ctl0');
     ip('-n', netns, 'link', 'set', 'ctl0', 'up');
-    ip('-n', netns, 'link', 'add', SENDER_IF, 'type', 'veth', 'peer', 'name', CAPTURE_IF);
-    // No IPv6 on the capture pair: the kernel's own router solicitations and DAD would be captured too.
-    for (const dev of [SENDER_IF, CAPTURE_IF]) {
-      ip('netns', 'exec', netns, 'sysctl', '-qw', `net.ipv6.conf.${dev}.disable_ipv6=1`);
-      // Jumbo MTU: some generated frames (VLAN-tagged full-size segments) exceed 1514 bytes.
-      ip('-n', netns, 'link', 'set', dev, 'mtu', '9000', 'up');
-    }
+    addCapturePair(netns);
     return { node, netns, address };
   });
   return { bridge: BRIDGE, bridgeAddress, hosts };
