@@ -4,6 +4,7 @@
 // the paths where their volumes are mounted. The node name comes from the environment (NODE_NAME,
 // downward API), so one ConfigMap serves every node.
 import { z } from 'zod';
+import { CPUSET_PATTERN, DPDK_VDEV_PATTERN, HUGEPAGE_SIZES, INTERFACE_NAME_PATTERN, PCI_ADDRESS_PATTERN } from './capture-rules.js';
 
 export const AGENT_CONFIG_VERSION = 1;
 /** Where the operator mounts the config in the agent container. */
@@ -27,28 +28,21 @@ const common = {
   snaplen: z.int().min(64).max(65535),
   workers: z.int().min(1).max(64),
   /** Cpuset list (2-5,8) to pin the workers to, one CPU each, in order. */
-  cores: z.string().regex(/^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*$/).optional(),
+  cores: z.string().regex(CPUSET_PATTERN).optional(),
 };
 
 export const AfPacketCaptureSchema = z.strictObject({
   backend: z.literal('afpacket'),
-  interfaces: z.array(z.string().regex(/^[A-Za-z0-9_][-A-Za-z0-9_.]{0,14}$/)).min(1).max(16),
+  interfaces: z.array(z.string().regex(INTERFACE_NAME_PATTERN)).min(1).max(16),
   ...common,
 });
-
-/**
- * A DPDK virtual device as EAL's --vdev takes it: the driver name (net_af_packet, net_pcap, ...)
- * and an index, then key=value arguments: net_af_packet0,iface=eth0. The SnifferPolicy's
- * spec.capture.vdevs (operator/api/capture.ts) uses the same pattern.
- */
-export const DPDK_VDEV_PATTERN = /^net_[a-z0-9_]+[0-9]+(,[a-z][a-z0-9_]*=[^,\s]+)*$/;
 
 /**
  * The devices of a DPDK agent: PCI addresses listed, or in the env var the SR-IOV device plugin
  * sets, or DPDK virtual devices (nodes without SR-IOV: net_af_packet on the pod's own interface).
  */
 export const DpdkDevicesSchema = z.union([
-  z.strictObject({ pciAddresses: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/)).min(1).max(16) }),
+  z.strictObject({ pciAddresses: z.array(z.string().regex(PCI_ADDRESS_PATTERN)).min(1).max(16) }),
   z.strictObject({
     /** e.g. PCIDEVICE_INTEL_COM_SRIOV_VF: comma-separated PCI addresses of the VFs allocated to the pod. */
     pciAddressesFromEnv: z.string().regex(/^PCIDEVICE_[A-Z0-9_-]+$/),
@@ -67,7 +61,7 @@ export const DpdkCaptureSchema = z.strictObject({
   backend: z.literal('dpdk'),
   devices: DpdkDevicesSchema,
   hugepages: z.strictObject({
-    pageSize: z.enum(['2Mi', '1Gi']),
+    pageSize: z.enum(HUGEPAGE_SIZES),
     /** Hugepage memory for the EAL, in MiB (--socket-mem / -m). */
     memoryMiB: z.int().min(2),
     /** hugetlbfs mount (--huge-dir). */

@@ -4,6 +4,7 @@
 // work (opening, preloading, encoding, joining threads) runs off the JS thread.
 import { z } from 'zod';
 
+import { FLOW_DEFAULTS } from '../config/capture-rules.js';
 import { loadBinding, type NativeEncoding, type NativeEngine } from './binding.js';
 import { EngineConfigError, EngineStateError, fromNativeError } from './errors.js';
 import { AlertEventSchema, type AlertEvent } from './alert-event.js';
@@ -14,9 +15,9 @@ import { EngineInfoSchema, EngineStatsSchema, type EngineInfo, type EngineStats 
 export const EngineOptionsSchema = z
   .object({
     workers: z.number().int().min(1).max(64).default(1),
-    maxFlows: z.number().int().min(1).max(2 ** 31).default(1 << 20),
-    idleTimeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).default(15_000),
-    activeTimeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).default(1_800_000),
+    maxFlows: z.number().int().min(1).max(2 ** 31).default(FLOW_DEFAULTS.maxFlows),
+    idleTimeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).default(FLOW_DEFAULTS.idleTimeoutSeconds * 1000),
+    activeTimeoutMs: z.number().int().min(1).max(7 * 24 * 3600 * 1000).default(FLOW_DEFAULTS.activeTimeoutSeconds * 1000),
     exportRing: z.number().int().min(64).max(1 << 24).optional(),
     /** Capture filter in tcpdump syntax (every source; see live-source.ts). */
     filter: z.string().min(1).max(4096).optional(),

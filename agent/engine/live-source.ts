@@ -2,14 +2,21 @@
 // dpdk_config.h), close to the agent config's capture section
 // (agent/config/schema.ts) so the agent maps one onto the other field by field.
 import { z } from 'zod';
+import {
+  CPUSET_PATTERN,
+  DPDK_FILE_PREFIX_PATTERN,
+  ENGINE_DPDK_VDEV_PATTERN,
+  ENGINE_INTERFACE_NAME_PATTERN,
+  PCI_ADDRESS_PATTERN,
+} from '../config/capture-rules.js';
 
-const coreList = z.string().regex(/^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*$/, { message: 'must be a core list like 2-5,8' });
-const pciAddress = z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/, { message: 'must be a PCI address DDDD:BB:DD.F' });
+const coreList = z.string().regex(CPUSET_PATTERN, { message: 'must be a core list like 2-5,8' });
+const pciAddress = z.string().regex(PCI_ADDRESS_PATTERN, { message: 'must be a PCI address DDDD:BB:DD.F' });
 
 export const AfPacketSourceSchema = z
   .object({
     kind: z.literal('afpacket'),
-    interfaces: z.array(z.string().regex(/^[A-Za-z0-9_][-A-Za-z0-9_.@]{0,14}$/, { message: 'must be an interface name' })).min(1).max(16),
+    interfaces: z.array(z.string().regex(ENGINE_INTERFACE_NAME_PATTERN, { message: 'must be an interface name' })).min(1).max(16),
     /** Ring memory per worker and interface. */
     ringMiB: z.number().int().min(1).max(4096).optional(),
     /** TPACKET_V3 block size: a power of two of at least the page size. */
@@ -29,7 +36,7 @@ export const DpdkSourceSchema = z
     kind: z.literal('dpdk'),
     pciAddresses: z.array(pciAddress).max(16).optional(),
     /** DPDK virtual devices (net_pcap0,rx_pcap=FILE / net_af_packet0,iface=IF,qpairs=N / net_ring0 ...). */
-    vdevs: z.array(z.string().regex(/^net_[A-Za-z0-9_]+(,[^\s]*)?$/, { message: 'must be a DPDK vdev like net_pcap0,rx_pcap=FILE' })).max(16).optional(),
+    vdevs: z.array(z.string().regex(ENGINE_DPDK_VDEV_PATTERN, { message: 'must be a DPDK vdev like net_pcap0,rx_pcap=FILE' })).max(16).optional(),
     /** EAL lcores: the main lcore, then one per worker (default: lcores float over the allowed CPUs). */
     cores: coreList.optional(),
     /** EAL memory in MiB (-m); with noHuge default 256. */
@@ -39,7 +46,7 @@ export const DpdkSourceSchema = z
     /** hugetlbfs mount (--huge-dir). */
     hugeDir: z.string().regex(/^\/[^\0]*$/, { message: 'must be an absolute path' }).optional(),
     /** --file-prefix: unique per policy so two agents on a node never share hugepage files. */
-    filePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+    filePrefix: z.string().regex(DPDK_FILE_PREFIX_PATTERN).optional(),
     /** --in-memory: no shared runtime or hugepage files at all. */
     inMemory: z.boolean().optional(),
     rxDescriptors: z.number().int().min(64).max(32768).optional(),

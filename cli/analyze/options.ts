@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 
+import { FLOW_DEFAULTS } from '../../agent/config/capture-rules.js';
 import type { DetectorOptions } from '../../agent/engine/detector-options.js';
 import { DETECT_OPTIONS, detectorOptions } from '../output/detect-options.js';
 import { NATS_OUTPUT_OPTIONS, NatsOutputSchema, natsOutput, refuseStdoutFlagsWithNats } from '../output/nats-output.js';
@@ -74,9 +75,9 @@ export function parseAnalyzeArgs(args: string[], stdoutIsTty: boolean, stderrIsT
     file: positionals[0],
     workers: v.workers ?? 1,
     format: v.format ?? (stdoutIsTty ? 'table' : 'jsonl'),
-    idleTimeout: v['idle-timeout'] ?? 15,
-    activeTimeout: v['active-timeout'] ?? 1800,
-    maxFlows: v['max-flows'] ?? 1 << 20,
+    idleTimeout: v['idle-timeout'] ?? FLOW_DEFAULTS.idleTimeoutSeconds,
+    activeTimeout: v['active-timeout'] ?? FLOW_DEFAULTS.activeTimeoutSeconds,
+    maxFlows: v['max-flows'] ?? FLOW_DEFAULTS.maxFlows,
     top: v.top ?? 20,
     progress: stderrIsTty && !v['no-progress'],
     filter: v.filter,

@@ -3,6 +3,14 @@
 
 import { z } from 'zod';
 
+import {
+  CPUSET_PATTERN,
+  DPDK_FILE_PREFIX_PATTERN,
+  ENGINE_DPDK_VDEV_PATTERN,
+  ENGINE_INTERFACE_NAME_PATTERN,
+  FLOW_DEFAULTS,
+  PCI_ADDRESS_PATTERN,
+} from '../../agent/config/capture-rules.js';
 import type { DetectorOptions } from '../../agent/engine/detector-options.js';
 import { pciAddressesFromEnv } from '../../agent/engine/live-source.js';
 import { ANALYZE_FORMATS } from '../analyze/options.js';
@@ -26,17 +34,17 @@ const seconds = (flag: string) =>
 
 const CaptureOptionsSchema = z.object({
   backend: z.enum(['afpacket', 'dpdk'], { error: '--backend: must be afpacket or dpdk' }),
-  ifaces: z.array(z.string().regex(/^[A-Za-z0-9_][-A-Za-z0-9_.@]{0,14}$/, { error: '--iface: not an interface name' })),
-  pcis: z.array(z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/, { error: '--pci: expected a PCI address DDDD:BB:DD.F (see lspci -D)' })),
-  vdevs: z.array(z.string().regex(/^net_[A-Za-z0-9_]+(,\S*)?$/, { error: '--vdev: expected a DPDK virtual device like net_pcap0,rx_pcap=FILE' })),
+  ifaces: z.array(z.string().regex(ENGINE_INTERFACE_NAME_PATTERN, { error: '--iface: not an interface name' })),
+  pcis: z.array(z.string().regex(PCI_ADDRESS_PATTERN, { error: '--pci: expected a PCI address DDDD:BB:DD.F (see lspci -D)' })),
+  vdevs: z.array(z.string().regex(ENGINE_DPDK_VDEV_PATTERN, { error: '--vdev: expected a DPDK virtual device like net_pcap0,rx_pcap=FILE' })),
   workers: whole('--workers', 1, 64),
   filter: z.string().min(1, { error: '--filter: must not be empty' }).optional(),
   snaplen: whole('--snaplen', 64, 262144),
   duration: seconds('--duration').optional(),
   noHuge: z.boolean(),
   memoryMiB: whole('--memory', 16, 1 << 20).optional(),
-  cores: z.string().regex(/^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*$/, { error: '--cores: expected a core list like 2-5,8' }).optional(),
-  filePrefix: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: '--file-prefix: letters, digits, - and _ only' }).optional(),
+  cores: z.string().regex(CPUSET_PATTERN, { error: '--cores: expected a core list like 2-5,8' }).optional(),
+  filePrefix: z.string().regex(DPDK_FILE_PREFIX_PATTERN, { error: '--file-prefix: letters, digits, - and _ only' }).optional(),
   hugeDir: z.string().startsWith('/', { error: '--huge-dir: must be an absolute path' }).optional(),
   ringMiB: whole('--ring-mib', 1, 4096).optional(),
   mbufs: whole('--mbufs', 64, 1 << 22).optional(),
@@ -113,9 +121,9 @@ export function parseCaptureArgs(args: string[], stdoutIsTty: boolean, env: Node
     ringMiB: v['ring-mib'],
     mbufs: v.mbufs,
     format: v.format ?? (stdoutIsTty ? 'table' : 'jsonl'),
-    idleTimeout: v['idle-timeout'] ?? 15,
-    activeTimeout: v['active-timeout'] ?? 1800,
-    maxFlows: v['max-flows'] ?? 1 << 20,
+    idleTimeout: v['idle-timeout'] ?? FLOW_DEFAULTS.idleTimeoutSeconds,
+    activeTimeout: v['active-timeout'] ?? FLOW_DEFAULTS.activeTimeoutSeconds,
+    maxFlows: v['max-flows'] ?? FLOW_DEFAULTS.maxFlows,
     top: v.top ?? 20,
     output: natsOutput(v),
   });

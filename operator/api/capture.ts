@@ -1,21 +1,20 @@
 // spec.capture: where and how an agent captures packets.
 import { z } from 'zod';
-import { DPDK_VDEV_PATTERN } from '../../agent/config/schema.js';
+import {
+  CPUSET_PATTERN,
+  DPDK_VDEV_PATTERN,
+  HUGEPAGE_SIZES,
+  INTERFACE_NAME_PATTERN,
+  PCI_ADDRESS_PATTERN,
+} from '../../agent/config/capture-rules.js';
 import { setOf, withRules } from './cel.js';
 import { quantity } from './common.js';
 
 export const BACKENDS = ['afpacket', 'dpdk'] as const;
-export const HUGEPAGE_SIZES = ['2Mi', '1Gi'] as const;
 
-/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/" or whitespace. */
-const INTERFACE_PATTERN = /^[A-Za-z0-9_][-A-Za-z0-9_.]{0,14}$/;
-/** PCI address domain:bus:device.function, as in /sys/bus/pci/devices. */
-const PCI_ADDRESS_PATTERN = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/;
 /** Extended resource name of a device plugin: <vendor domain>/<name>. */
 const RESOURCE_NAME_PATTERN =
   /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-/** A Linux cpuset list: 2,4-7,12. */
-const CPUSET_PATTERN = /^[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*$/;
 /** Hugepages in whole MiB or GiB. */
 const HUGEPAGE_AMOUNT_PATTERN = /^[1-9][0-9]{0,5}(Mi|Gi)$/;
 
@@ -79,7 +78,7 @@ const CaptureObject = z.strictObject({
         'virtual devices (vdevs), with hugepages.',
     ),
   interfaces: setOf(
-    z.string().regex(INTERFACE_PATTERN, { message: 'must be a Linux interface name (1-15 characters, no "/")' }),
+    z.string().regex(INTERFACE_NAME_PATTERN, { message: 'must be a Linux interface name (1-15 characters, no "/")' }),
     16,
   )
     .optional()

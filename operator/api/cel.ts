@@ -20,6 +20,8 @@ export interface CheckedRule<T> extends CelRule {
   holds: (value: T) => boolean;
 }
 
+// The keys zod's metadata may carry for the CRD. z.toJSONSchema copies metadata into its output as
+// it is, so openapi.ts writes them into the schema without a conversion of its own.
 declare module 'zod' {
   interface GlobalMeta {
     'x-kubernetes-validations'?: CelRule[];

@@ -6,16 +6,29 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Document, type DocumentOptions, type ToStringOptions } from 'yaml';
 import { customResourceDefinition } from './crd.js';
-import { toYaml } from './yaml.js';
 
 export const CRD_FILE = path.join('crds', 'tapline.dev_snifferpolicies.yaml');
 
-const HEADER =
-  '# Generated from operator/api (zod schema) by `node dist/operator/api/generate-crd.js`. Do not edit.\n';
+const HEADER = ' Generated from operator/api (zod schema) by `node dist/operator/api/generate-crd.js`. Do not edit.';
+
+/**
+ * How we write YAML for Kubernetes: strings quoted wherever a YAML 1.1 reader (kubectl's and
+ * Helm's go-yaml) would take them for another type ("on", "y", "0755"), and long strings kept on
+ * one line (no folding), so a diff shows the changed description and nothing else.
+ */
+export const YAML_OPTIONS = { version: '1.1', lineWidth: 0 } as const satisfies DocumentOptions & ToStringOptions;
+
+/** One YAML document starting with "---", an optional comment above it. */
+export function yamlDocument(value: unknown, comment?: string): string {
+  const doc = new Document(value, YAML_OPTIONS);
+  if (comment !== undefined) doc.commentBefore = comment;
+  return doc.toString({ ...YAML_OPTIONS, directives: true });
+}
 
 export function renderCrdYaml(): string {
-  return `${HEADER}---\n${toYaml(customResourceDefinition())}`;
+  return yamlDocument(customResourceDefinition(), HEADER);
 }
 
 /** The repository root: the nearest directory above this file with tapline's package.json. */

@@ -1,8 +1,20 @@
-// zod → OpenAPI v3 structural schema (what a CRD's openAPIV3Schema must be), for the subset of
-// zod the SnifferPolicy schema uses: strict objects, strings (enum, pattern, length, date-time),
-// integers (bounds), booleans, arrays (length), string records (maxProperties), optional and
-// default/prefault wrappers, descriptions and x-kubernetes-* keys from zod metadata. Anything
-// else throws, so the CRD never silently loses a constraint.
+// zod → OpenAPI v3 structural schema (what a CRD's openAPIV3Schema must be). The base is zod 4's own
+// JSON Schema output (`z.toJSONSchema`, target openapi-3.0, the input side: a field with a default
+// may be omitted); descriptions and the x-kubernetes-* keys come through from zod metadata (cel.ts).
+// On top of it only what Kubernetes wants differently:
+//   - strict objects lose `additionalProperties: false` (structural schemas forbid it; the API
+//     server prunes unknown fields instead); any other object is refused, since pruning would drop
+//     what zod lets through;
+//   - integers say their OpenAPI format (int32 / int64, as controller-gen writes Go ints) where zod
+//     writes the format's range as minimum/maximum: those implicit bounds are dropped;
+//   - an object default (`.prefault({})`) is written out in full, because the API server checks a
+//     default against the CEL rules without applying the nested defaults first;
+//   - a date-time string keeps `format: date-time` (the API server checks it) without zod's own
+//     date-time regex;
+//   - patterns are RE2 as the API server reads them ("\/" is "/"), and descriptions state scalar
+//     defaults (kubectl explain prints no defaults).
+// Whatever zod writes outside the structural subset (anyOf, allOf from two patterns, $ref, ...)
+// throws, so the CRD never silently loses a constraint.
 import { z } from 'zod';
 
 export interface JSONSchemaProps {
@@ -21,6 +33,7 @@ export interface JSONSchemaProps {
   minItems?: number;
   maxItems?: number;
   maxProperties?: number;
+  nullable?: boolean;
   items?: JSONSchemaProps;
   properties?: Record<string, JSONSchemaProps>;
   required?: string[];
@@ -29,172 +42,144 @@ export interface JSONSchemaProps {
   'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
   'x-kubernetes-list-map-keys'?: string[];
   'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-int-or-string'?: boolean;
 }
 
-/** Metadata keys copied into the schema as they are. */
-const PASS_THROUGH_META = [
+/** The keys a structural schema node may have, in the order they are written. */
+const KEY_ORDER = [
+  'description',
+  'type',
+  'format',
+  'nullable',
+  'enum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'exclusiveMinimum',
+  'maximum',
+  'exclusiveMaximum',
+  'minItems',
+  'maxItems',
+  'items',
+  'properties',
+  'required',
+  'additionalProperties',
+  'maxProperties',
+  'default',
   'x-kubernetes-validations',
   'x-kubernetes-list-type',
   'x-kubernetes-list-map-keys',
-  'maxProperties',
-] as const;
-
-type AnyDef = { type: string; [k: string]: unknown };
-type CheckDef = { check: string; [k: string]: unknown };
+  'x-kubernetes-int-or-string',
+  'x-kubernetes-preserve-unknown-fields',
+] as const satisfies readonly (keyof JSONSchemaProps)[];
+const KNOWN_KEYS: ReadonlySet<string> = new Set(KEY_ORDER);
 
 class UnsupportedSchemaError extends Error {
   override readonly name = 'UnsupportedSchemaError';
 }
 
+type Json = Record<string, unknown>;
+type AnyDef = { type: string; [k: string]: unknown };
+/** The ranges zod writes as minimum/maximum for its integer formats. */
+const INT_RANGES: Record<string, readonly [number, number]> = {
+  int32: [-(2 ** 31), 2 ** 31 - 1],
+  safeint: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+};
+
 function defOf(s: z.core.$ZodType): AnyDef {
   return s._zod.def as unknown as AnyDef;
 }
 
-function checksOf(s: z.core.$ZodType): CheckDef[] {
-  const checks = (defOf(s).checks ?? []) as z.core.$ZodCheck[];
-  return checks.map((c) => c._zod.def as unknown as CheckDef);
-}
-
-/** Wrappers around a schema: their metadata, default, and whether the field may be omitted. */
-interface Unwrapped {
-  core: z.core.$ZodType;
-  meta: Record<string, unknown>;
-  optional: boolean;
-  default?: unknown;
-}
-
-function unwrap(schema: z.core.$ZodType): Unwrapped {
-  const meta: Record<string, unknown> = {};
-  let optional = false;
-  let dflt: unknown;
-  let s = schema;
-  for (;;) {
-    // Outer metadata wins over inner (a field's description over its type's).
-    for (const [k, v] of Object.entries(z.globalRegistry.get(s) ?? {})) if (!(k in meta)) meta[k] = v;
-    const def = defOf(s);
-    if (def.type === 'optional') optional = true;
-    else if (def.type === 'default') {
-      optional = true;
-      if (dflt === undefined) dflt = structuredClone(def.defaultValue);
-    } else if (def.type === 'prefault') {
-      // The API server checks a default against the CEL rules without applying nested defaults
-      // first, so an object default is written out in full: the inner schema's parse of it.
-      optional = true;
-      if (dflt === undefined) dflt = z.parse(def.innerType as z.core.$ZodType, def.defaultValue);
-    } else if (def.type !== 'readonly') break;
-    s = def.innerType as z.core.$ZodType;
-  }
-  return { core: s, meta, optional, ...(dflt === undefined ? {} : { default: dflt }) };
-}
-
-function stringSchema(s: z.core.$ZodType, where: string): JSONSchemaProps {
-  const out: JSONSchemaProps = { type: 'string' };
-  const format = defOf(s).format;
-  if (format === 'datetime') out.format = 'date-time';
-  else if (format !== undefined) throw new UnsupportedSchemaError(`${where}: string format ${String(format)}`);
-  for (const c of checksOf(s)) {
-    if (c.check === 'min_length') out.minLength = c.minimum as number;
-    else if (c.check === 'max_length') out.maxLength = c.maximum as number;
-    else if (c.check === 'string_format' && c.format === 'regex') {
-      if (out.pattern) throw new UnsupportedSchemaError(`${where}: more than one pattern`);
-      // RegExp#source escapes "/", which RE2 (the API server) reads the same without the backslash.
-      out.pattern = (c.pattern as RegExp).source.replace(/\\\//g, '/');
-    } else if (c.check === 'string_format' && c.format === 'datetime') out.format = 'date-time';
-    else throw new UnsupportedSchemaError(`${where}: string check ${c.check}/${String(c.format)}`);
+/** A JSON Schema path of zod's (["properties", "capture", "items"]) as the field it names: capture[]. */
+function fieldName(where: string, path: readonly (string | number)[]): string {
+  let out = where;
+  for (let i = 0; i < path.length; i++) {
+    const p = path[i];
+    if (p === 'properties') out = out ? `${out}.${String(path[++i])}` : String(path[++i]);
+    else if (p === 'items') out += '[]';
+    else if (p === 'additionalProperties') out += '{}';
+    else out += `/${String(p)}`;
   }
   return out;
 }
 
-function numberSchema(s: z.core.$ZodType, where: string): JSONSchemaProps {
-  const def = defOf(s);
-  const out: JSONSchemaProps =
-    def.format === 'int32'
-      ? { type: 'integer', format: 'int32' }
-      : def.format === 'safeint'
-        ? { type: 'integer', format: 'int64' }
-        : { type: 'number' };
-  for (const c of checksOf(s)) {
-    if (c.check === 'greater_than') {
-      out.minimum = c.value as number;
-      if (!c.inclusive) out.exclusiveMinimum = true;
-    } else if (c.check === 'less_than') {
-      out.maximum = c.value as number;
-      if (!c.inclusive) out.exclusiveMaximum = true;
-    } else if (c.check !== 'number_format') throw new UnsupportedSchemaError(`${where}: number check ${c.check}`);
-  }
-  // A safe integer whose bounds fit 32 bits is documented as int32 (as controller-gen does for Go int32).
-  const INT32 = 2 ** 31;
-  if (out.format === 'int64' && out.minimum !== undefined && out.maximum !== undefined && out.minimum >= -INT32 && out.maximum < INT32) {
-    out.format = 'int32';
-  }
-  return out;
+/** An integer's OpenAPI format instead of zod's implicit bounds; int64 narrowed to int32 when the bounds fit. */
+function integerFormat(def: AnyDef, json: Json): void {
+  const range = typeof def.format === 'string' ? INT_RANGES[def.format] : undefined;
+  if (!range) return;
+  if (json.minimum === range[0]) delete json.minimum;
+  if (json.maximum === range[1]) delete json.maximum;
+  const [lo, hi] = INT_RANGES.int32!;
+  const fits = typeof json.minimum === 'number' && typeof json.maximum === 'number' && json.minimum >= lo && json.maximum <= hi;
+  json.format = def.format === 'int32' || fits ? 'int32' : 'int64';
 }
 
-function arraySchema(s: z.core.$ZodType, where: string): JSONSchemaProps {
-  const out: JSONSchemaProps = { type: 'array' };
-  for (const c of checksOf(s)) {
-    if (c.check === 'min_length') out.minItems = c.minimum as number;
-    else if (c.check === 'max_length') out.maxItems = c.maximum as number;
-    else if (c.check !== 'custom') throw new UnsupportedSchemaError(`${where}: array check ${c.check}`);
-  }
-  out.items = convert(defOf(s).element as z.core.$ZodType, `${where}[]`);
-  return out;
-}
-
-function objectSchema(s: z.core.$ZodType, where: string): JSONSchemaProps {
-  const def = defOf(s);
-  const catchall = def.catchall as z.core.$ZodType | undefined;
-  if (catchall && defOf(catchall).type !== 'never') {
-    throw new UnsupportedSchemaError(`${where}: objects must be strict (unknown fields are pruned by the API server)`);
-  }
-  const properties: Record<string, JSONSchemaProps> = {};
-  const required: string[] = [];
-  for (const [key, child] of Object.entries(def.shape as Record<string, z.core.$ZodType>)) {
-    properties[key] = convert(child, where ? `${where}.${key}` : key);
-    if (!unwrap(child).optional) required.push(key);
-  }
-  return { type: 'object', properties, ...(required.length ? { required } : {}) };
-}
-
-function coreSchema(s: z.core.$ZodType, where: string): JSONSchemaProps {
-  const def = defOf(s);
-  switch (def.type) {
-    case 'object':
-      return objectSchema(s, where);
-    case 'string':
-      return stringSchema(s, where);
-    case 'number':
-      return numberSchema(s, where);
-    case 'boolean':
-      return { type: 'boolean' };
-    case 'enum':
-      return { type: 'string', enum: Object.values(def.entries as Record<string, string>) };
-    case 'literal':
-      return { type: 'string', enum: [...(def.values as string[])] };
-    case 'array':
-      return arraySchema(s, where);
-    case 'record': {
-      if (defOf(def.keyType as z.core.$ZodType).type !== 'string') throw new UnsupportedSchemaError(`${where}: record keys must be strings`);
-      return { type: 'object', additionalProperties: convert(def.valueType as z.core.$ZodType, `${where}{}`) };
+/** The post-processing that needs the zod schema; zod calls it on every schema after merging wrappers. */
+function kubernetesOverride(where: string) {
+  return (ctx: { zodSchema: z.core.$ZodType; jsonSchema: Json; path: (string | number)[] }): void => {
+    const def = defOf(ctx.zodSchema);
+    const json = ctx.jsonSchema;
+    switch (def.type) {
+      case 'object': {
+        const catchall = def.catchall as z.core.$ZodType | undefined;
+        if (!catchall || defOf(catchall).type !== 'never') {
+          throw new UnsupportedSchemaError(
+            `${fieldName(where, ctx.path)}: objects must be strict (unknown fields are pruned by the API server)`,
+          );
+        }
+        delete json.additionalProperties;
+        break;
+      }
+      case 'number':
+        integerFormat(def, json);
+        break;
+      case 'string': {
+        const patterns = ((def.checks ?? []) as z.core.$ZodCheck[]).filter((c) => (c._zod.def as { format?: string }).format === 'regex');
+        if (json.format === 'date-time' && patterns.length === 0) delete json.pattern;
+        break;
+      }
+      case 'prefault':
+        json.default = z.parse(def.innerType as z.core.$ZodType, def.defaultValue);
+        break;
     }
-    default:
-      throw new UnsupportedSchemaError(`${where}: zod type ${def.type} is not supported`);
+  };
+}
+
+/** Checks one node of zod's output against the structural subset and writes it in KEY_ORDER. */
+function structural(json: Json, where: string): JSONSchemaProps {
+  const unknown = Object.keys(json).filter((k) => !KNOWN_KEYS.has(k));
+  if (unknown.length) throw new UnsupportedSchemaError(`${where || '(root)'}: ${unknown.join(', ')} cannot be written in a structural schema`);
+  if (typeof json.pattern === 'string') json.pattern = json.pattern.replace(/\\\//g, '/');
+  const dflt = json.default;
+  if (typeof json.description === 'string' && ['string', 'number', 'boolean'].includes(typeof dflt)) {
+    json.description = `${json.description} Default: ${String(dflt)}.`;
   }
+  if (json.items) json.items = structural(json.items as Json, `${where}[]`);
+  if (json.additionalProperties) json.additionalProperties = structural(json.additionalProperties as Json, `${where}{}`);
+  if (json.properties) {
+    const props = json.properties as Record<string, Json>;
+    json.properties = Object.fromEntries(
+      Object.entries(props).map(([k, v]) => [k, structural(v, where ? `${where}.${k}` : k)]),
+    );
+  }
+  const out: Json = {};
+  for (const k of KEY_ORDER) if (json[k] !== undefined) out[k] = json[k];
+  return out as JSONSchemaProps;
 }
 
 /** The structural schema of one zod schema; `where` names it in errors. */
 export function convert(schema: z.core.$ZodType, where = ''): JSONSchemaProps {
-  const { core, meta, default: dflt } = unwrap(schema);
-  const out: JSONSchemaProps = {};
-  if (typeof meta.description === 'string') {
-    // kubectl explain does not print defaults: say them in the description.
-    const scalarDefault = typeof dflt === 'string' || typeof dflt === 'number' || typeof dflt === 'boolean';
-    out.description = scalarDefault ? `${meta.description} Default: ${String(dflt)}.` : meta.description;
-  }
-  Object.assign(out, coreSchema(core, where));
-  if (dflt !== undefined) out.default = dflt;
-  for (const key of PASS_THROUGH_META) if (meta[key] !== undefined) Object.assign(out, { [key]: meta[key] });
-  return out;
+  const json = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'input',
+    unrepresentable: 'throw',
+    cycles: 'throw',
+    reused: 'inline',
+    override: kubernetesOverride(where),
+  }) as Json;
+  delete json.$schema; // none with openapi-3.0; a CRD schema may not have one
+  return structural(json, where);
 }
 
 /** Every property path without a description (structural check for `kubectl explain`). */

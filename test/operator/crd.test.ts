@@ -5,10 +5,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { z } from 'zod';
 import { customResourceDefinition, openAPIV3Schema, PRINTER_COLUMNS } from '../../operator/api/crd.js';
-import { CRD_FILE, renderCrdYaml } from '../../operator/api/generate-crd.js';
-import { undescribed, type JSONSchemaProps } from '../../operator/api/openapi.js';
-import { toYaml } from '../../operator/api/yaml.js';
+import { CRD_FILE, renderCrdYaml, yamlDocument } from '../../operator/api/generate-crd.js';
+import { convert, undescribed, type JSONSchemaProps } from '../../operator/api/openapi.js';
 
 const root = process.cwd();
 
@@ -140,14 +141,42 @@ describe('the SnifferPolicy CRD', () => {
   });
 });
 
-describe('toYaml', () => {
-  it('quotes what YAML would read as another type or misparse', () => {
-    expect(toYaml({ a: 'true', b: '2Mi', c: 'No', d: 'x: y', e: 'a #b', f: '', g: '10', h: '*', i: 'plain text.' })).toBe(
-      'a: "true"\nb: "2Mi"\nc: "No"\nd: "x: y"\ne: "a #b"\nf: ""\ng: "10"\nh: "*"\ni: plain text.\n',
-    );
+describe('the CRD as YAML', () => {
+  it('reads back as exactly the generated object, with YAML 1.1 (go-yaml: kubectl, Helm) and 1.2 readers', () => {
+    const want = JSON.parse(JSON.stringify(customResourceDefinition()));
+    const text = renderCrdYaml();
+    expect(text.startsWith('# Generated from operator/api')).toBe(true);
+    for (const version of ['1.1', '1.2'] as const) {
+      const docs = parseAllDocuments(text, { version });
+      expect(docs).toHaveLength(1);
+      expect(docs[0]!.toJS()).toEqual(want);
+    }
   });
 
-  it('writes nested maps and lists in block style, empty ones inline', () => {
-    expect(toYaml({ m: { l: [1, { k: 'v', z: [] }, []], e: {} } })).toBe('m:\n  l:\n    - 1\n    - k: v\n      z: []\n    - []\n  e: {}\n');
+  it('quotes what a YAML 1.1 reader would take for another type, and keeps long strings on one line', () => {
+    const value = { a: 'on', b: 'y', c: '0755', d: '1:20', e: 'True', f: 'x: y', g: 'a #b', h: '', i: '10', j: '*', k: 'no' };
+    const text = yamlDocument(value);
+    expect(parse(text, { version: '1.1' })).toEqual(value);
+    expect(yamlDocument({ d: 'x'.repeat(300) }).split('\n')).toHaveLength(3);
+  });
+});
+
+describe('zod → structural schema', () => {
+  it('says an integer\'s format instead of its implicit range, int32 when the bounds fit', () => {
+    expect(convert(z.int())).toEqual({ type: 'integer', format: 'int64' });
+    expect(convert(z.int().min(0).max(65535))).toEqual({ type: 'integer', format: 'int32', minimum: 0, maximum: 65535 });
+    expect(convert(z.int32().min(0))).toEqual({ type: 'integer', format: 'int32', minimum: 0 });
+  });
+
+  it('writes object defaults in full and states scalar defaults in the description', () => {
+    const s = z.strictObject({ n: z.int().min(1).default(3).describe('N.') });
+    expect(convert(z.strictObject({ o: s.prefault({}) })).properties!.o!.default).toEqual({ n: 3 });
+    expect(convert(s).properties!.n!.description).toBe('N. Default: 3.');
+  });
+
+  it('refuses what a structural schema cannot say, naming the field', () => {
+    expect(() => convert(z.strictObject({ a: z.object({ b: z.string() }) }), 'spec')).toThrow(/spec\.a: objects must be strict/);
+    expect(() => convert(z.strictObject({ u: z.union([z.string(), z.int()]) }), 'spec')).toThrow(/spec\.u: anyOf/);
+    expect(() => convert(z.strictObject({ p: z.string().regex(/^a/).regex(/b$/) }), 'spec')).toThrow(/spec\.p: allOf/);
   });
 });

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { toYamlStream } from '../../operator/api/yaml.js';
+import { yamlDocument } from '../../operator/api/generate-crd.js';
 import { objectsInApplyOrder, renderPolicy } from '../../operator/render/index.js';
 import { AFPACKET_SPEC, DPDK_SPEC, policy, settings } from './support/render-fixtures.js';
 
@@ -19,11 +19,11 @@ function golden(file: string, actual: string): void {
 describe('rendered objects match the golden files', () => {
   it('AF_PACKET policy', () => {
     const d = renderPolicy(policy('edge-taps', AFPACKET_SPEC), settings());
-    golden('afpacket.yaml', toYamlStream(objectsInApplyOrder(d)));
+    golden('afpacket.yaml', objectsInApplyOrder(d).map((o) => yamlDocument(o)).join(''));
   });
 
   it('DPDK policy on an SR-IOV VF with 1Gi hugepages', () => {
     const d = renderPolicy(policy('core-dpdk', DPDK_SPEC), settings({ priorityClassName: 'system-node-critical', imagePullSecrets: ['regcred'] }));
-    golden('dpdk-sriov-hugepages.yaml', toYamlStream(objectsInApplyOrder(d)));
+    golden('dpdk-sriov-hugepages.yaml', objectsInApplyOrder(d).map((o) => yamlDocument(o)).join(''));
   });
 });
