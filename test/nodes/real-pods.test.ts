@@ -8,7 +8,7 @@
 // sends a real SIGTERM through the kubelet.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -38,10 +38,11 @@ const POLICY = 'edge-afpacket';
 const STREAM = 'TAPLINE_E2E';
 const VICTIM = '10.0.99.1';
 const AGENT_RESOURCES = { cpu: '500m', memory: '512Mi' };
+const CAPTURE_NODES = { matchLabels: { 'tapline.dev/capture': 'true' } };
 // Cold: the images and the node binaries are built first (cached afterwards).
 const SETUP_TIMEOUT_MS = 45 * 60_000;
 
-interface Images { agent: { ref: string }; operator: { ref: string }; pause: { ref: string; archive: string } }
+interface Images { agent: { ref: string; archive: string }; operator: { ref: string }; pause: { ref: string; archive: string } }
 
 /** HugePages_Free of the machine (2 MiB pages: the pool every node shares). */
 function hugepagesFree(): number {
@@ -82,6 +83,10 @@ describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${wh
     await cluster?.stop();
   }, 180_000);
 
+  const applyPolicy = async (name: string, spec: unknown) => {
+    const r = await cluster.admin.request('PATCH', `${policyPath(NS, name)}?fieldManager=e2e&force=true`, { apiVersion: 'tapline.dev/v1alpha1', kind: 'SnifferPolicy', metadata: { name, namespace: NS }, spec }, { contentType: 'application/apply-patch+yaml' });
+    expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+  };
   const helm = async (args: string[]) => run((await helmTools()).helm, [...args, '--kubeconfig', cluster.handle.kubeconfigPath]);
   const podsOf = async (ns: string, selector: string) =>
     (await cluster.admin.request('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`)).body.items as any[];
@@ -144,9 +149,12 @@ describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${wh
       // The agent's own start line names its node (NODE_NAME from the downward API) and policy.
       const logs = cluster.kubectl(['-n', NS, 'logs', pod.metadata.name]);
       expect(logs.status, logs.stderr).toBe(0);
-      const start = logs.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => /start|capturing|listening/i.test(l.msg));
+      const start = logs.stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.msg === 'capture started');
       expect(start, logs.stdout.slice(0, 2000)).toBeDefined();
-      expect(JSON.stringify(start)).toContain(pod.spec.nodeName);
+      // NODE_NAME from the downward API, the policy from the ConfigMap's agent config.
+      expect(start.node).toBe(pod.spec.nodeName);
+      expect(start.policy).toBe(`${NS}/${POLICY}`);
+      expect(pod.spec.volumes.find((v: any) => v.name === 'config')?.configMap?.name).toBe(ds.spec.template.spec.volumes.find((v: any) => v.name === 'config').configMap.name);
     }
   });
 
@@ -184,14 +192,53 @@ describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${wh
 
   it('an agent that cannot start shows as Degraded with the node and the reason: a missing interface (CrashLoopBackOff with the agent\'s message)', async () => {
     const name = 'bad-iface';
-    const spec = { capture: { backend: 'afpacket', interfaces: ['nope0'], resources: AGENT_RESOURCES }, nodeSelector: { matchLabels: { 'tapline.dev/capture': 'true' } }, metricsPort: 9470, export: { natsUrl: nats.url, stream: STREAM } };
-    await cluster.admin.request('PATCH', `${policyPath(NS, name)}?fieldManager=e2e&force=true`, { apiVersion: 'tapline.dev/v1alpha1', kind: 'SnifferPolicy', metadata: { name, namespace: NS }, spec }, { contentType: 'application/apply-patch+yaml' });
+    await applyPolicy(name, { capture: { backend: 'afpacket', interfaces: ['nope0'], resources: AGENT_RESOURCES }, nodeSelector: CAPTURE_NODES, metricsPort: 9470, export: { natsUrl: nats.url, stream: STREAM } });
     const p = await waitForPolicy(cluster.admin, NS, name, 'Degraded on both nodes', (x) => {
       const d = condition(x, 'Degraded');
       return d?.status === 'True' && cluster.nodes.every((n) => d.message.includes(n.name)) && /nope0/.test(d.message);
     }, 180_000);
     expect(condition(p, 'Ready')?.status).toBe('False');
     writeFileSync(path.join(outDir, 'real-pods-degraded.json'), JSON.stringify(p.status, null, 2));
+    await cluster.admin.request('DELETE', policyPath(NS, name));
+  });
+
+  it('an agent image missing on one node shows as Degraded on that node only (ImagePullBackOff)', async () => {
+    const name = 'no-image';
+    const node = cluster.nodes[1]!;
+    const { ensureNodeTools } = await import('../../scripts/cluster/node-tools.mjs');
+    const { nodePaths, importImages } = await import('../../scripts/cluster/real-node.mjs');
+    const bins = (await ensureNodeTools()).bins;
+    const paths = nodePaths(cluster.handle.dir, node.name);
+    // No registry answers here: the kubelet's pull of the missing image fails for real.
+    const rm = spawnSync(bins.ctr, ['--address', paths.socket, '--namespace', 'k8s.io', 'images', 'rm', images.agent.ref], { encoding: 'utf8' });
+    expect(rm.status, rm.stderr).toBe(0);
+    try {
+      await applyPolicy(name, { capture: { backend: 'afpacket', interfaces: [CAPTURE_IF], resources: AGENT_RESOURCES }, metricsPort: 9471, nodeSelector: CAPTURE_NODES, export: { natsUrl: nats.url, stream: STREAM } });
+      const p = await waitForPolicy(cluster.admin, NS, name, 'Degraded on one node', (x) => {
+        const d = condition(x, 'Degraded');
+        return d?.status === 'True' && d.message.includes(node.name) && /ImagePullBackOff/.test(d.message) ? true : false;
+      }, 180_000);
+      expect(condition(p, 'Degraded').message).not.toContain(cluster.nodes[0]!.name);
+      expect(p.status.agentFailures.map((f: any) => [f.nodeName, f.reason])).toEqual([[node.name, 'ImagePullBackOff']]);
+      expect(condition(p, 'Ready')?.status).toBe('False');
+    } finally {
+      await cluster.admin.request('DELETE', policyPath(NS, name));
+      importImages(bins, paths, [images.agent.archive]);
+    }
+  });
+
+  it('an agent that exits (its stream does not exist and may not be created) shows as CrashLoopBackOff with its own message on every node', async () => {
+    const name = 'no-stream';
+    await applyPolicy(name, { capture: { backend: 'afpacket', interfaces: [CAPTURE_IF], resources: AGENT_RESOURCES }, metricsPort: 9472, nodeSelector: CAPTURE_NODES, export: { natsUrl: nats.url, stream: 'ABSENT', createStream: false } });
+    const p = await waitForPolicy(cluster.admin, NS, name, 'CrashLoopBackOff on both nodes', (x) => {
+      const f = (x.status?.agentFailures ?? []) as any[];
+      return f.length === 2 && f.every((a) => a.reason === 'CrashLoopBackOff') ? true : false;
+    }, 240_000);
+    for (const f of p.status.agentFailures) {
+      expect(f.message).toMatch(/ABSENT/);
+      expect(f.exitCode).toBe(1);
+    }
+    expect(condition(p, 'Degraded')?.reason).toBe('AgentFailing');
     await cluster.admin.request('DELETE', policyPath(NS, name));
   });
 
