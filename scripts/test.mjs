@@ -1,8 +1,9 @@
 // `npm test`: the whole suite, on a fresh machine too (set-up included).
-//   1. set-up (system packages, npm packages, addon, TypeScript, the Go programs the tests run)
+//   1. set-up (system packages, npm packages, addon, TypeScript, the Go programs the tests run,
+//      the container images the real-node tests run)
 //   2. native unit tests (GoogleTest under ASan/UBSan, via ctest)
-//   3. vitest: 'unit' (engine, capture, agent + NATS, CLI, Helm, peers, corpus) and 'cluster'
-//      (operator, Helm install and the demo on a real control plane) projects
+//   3. vitest: 'unit' (engine, capture, agent + NATS, CLI, Helm, images, peers, corpus) and 'cluster'
+//      (operator, Helm install and the demo on a real control plane; real pods on real nodes) projects
 //   4. the parser and capture-file fuzzers, briefly
 // Ends with one line "N passed, N failed" over all of it.
 import { readFileSync, mkdirSync } from 'node:fs';
