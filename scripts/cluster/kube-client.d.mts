@@ -1,4 +1,6 @@
-// Types for kube-client.mjs.
+// Types for kube-client.mjs (the harness's client, on @kubernetes/client-node).
+import type { KubeConfig } from '@kubernetes/client-node';
+
 export class KubeApiError extends Error {
   status: number | undefined;
   body: unknown;
@@ -18,6 +20,9 @@ export function waitFor<T>(
 
 export class KubeClient {
   constructor(options: { server: string; caFile: string; certFile: string; keyFile: string });
+  readonly server: URL;
+  /** The admin identity as a client-node KubeConfig (for client-node's own APIs). */
+  readonly kubeConfig: KubeConfig;
   raw(method: string, path: string, options?: { body?: unknown; contentType?: string; timeoutMs?: number }): Promise<{ status: number; body: string }>;
   request<T = any>(method: string, path: string, body?: unknown, options?: { contentType?: string; timeoutMs?: number }): Promise<T>;
   get<T = any>(path: string): Promise<T>;

@@ -1,7 +1,12 @@
-// A minimal Kubernetes API client over node:https with client-certificate auth. Enough for the
-// harness and its smoke check; the operator has its own client.
-import { readFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+// The cluster harness's Kubernetes API client (start-up checks, kwok nodes, the smoke check, the
+// admin requests of the demo and the tests), on @kubernetes/client-node: a KubeConfig for the
+// harness's admin client certificate, and each request sent through client-node's HTTP library
+// with it. It is a module of its own, not the operator's client (operator/controller/kube-client.ts),
+// because the harness is plain JavaScript that runs before TypeScript is compiled (scripts/test.mjs
+// and scripts/demo.mjs start clusters after `npm ci`, which installs client-node, and do not need
+// tsc); what is here is only the harness's interface (raw/request/get/create/delete/apply, errors
+// with the status, waitFor) over client-node.
+import { IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from '@kubernetes/client-node';
 import { sleep } from './util.mjs';
 
 export class KubeApiError extends Error {
@@ -55,39 +60,39 @@ export async function waitFor(what, fn, { timeoutMs = 60_000, intervalMs = 250, 
   }
 }
 
+const http = new IsomorphicFetchHttpLibrary();
+
 export class KubeClient {
   /** @param {{server: string, caFile: string, certFile: string, keyFile: string}} opts */
   constructor({ server, caFile, certFile, keyFile }) {
     this.server = new URL(server);
-    this.tls = { ca: readFileSync(caFile), cert: readFileSync(certFile), key: readFileSync(keyFile) };
+    this.kubeConfig = new KubeConfig();
+    this.kubeConfig.loadFromOptions({
+      clusters: [{ name: 'tapline', server: this.server.origin, caFile, skipTLSVerify: false }],
+      users: [{ name: 'tapline-admin', certFile, keyFile }],
+      contexts: [{ name: 'tapline', cluster: 'tapline', user: 'tapline-admin' }],
+      currentContext: 'tapline',
+    });
   }
 
   /** Raw request; resolves { status, body(text) } for any status. */
-  raw(method, path, { body, contentType = 'application/json', timeoutMs = 30_000 } = {}) {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      const req = httpsRequest({
-        host: this.server.hostname,
-        port: this.server.port,
-        method,
-        path,
-        ...this.tls,
-        headers: {
-          accept: 'application/json',
-          ...(payload !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(payload) } : {}),
-        },
-        timeout: timeoutMs,
-      }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new KubeApiError(`${method} ${path}: no answer in ${timeoutMs} ms`, { method, path })));
-      req.on('error', (e) => reject(isKubeApiError(e) ? e : new KubeApiError(`${method} ${path}: ${e.message}`, { method, path, cause: e })));
-      if (payload !== undefined) req.write(payload);
-      req.end();
-    });
+  async raw(method, path, { body, contentType = 'application/json', timeoutMs = 30_000 } = {}) {
+    const ctx = new RequestContext(`${this.server.origin}${path}`, method);
+    ctx.setHeaderParam('Accept', 'application/json');
+    if (body !== undefined) {
+      ctx.setHeaderParam('Content-Type', contentType);
+      ctx.setBody(typeof body === 'string' ? body : JSON.stringify(body));
+    }
+    const timeout = AbortSignal.timeout(timeoutMs);
+    ctx.setSignal(timeout);
+    try {
+      await this.kubeConfig.applySecurityAuthentication(ctx);
+      const res = await http.send(ctx).toPromise();
+      return { status: res.httpStatusCode, body: await res.body.text() };
+    } catch (e) {
+      const why = timeout.aborted ? `no answer in ${timeoutMs} ms` : e.message;
+      throw new KubeApiError(`${method} ${path}: ${why}`, { method, path, cause: e });
+    }
   }
 
   /** JSON request; throws KubeApiError on a non-2xx status. */
