@@ -26,7 +26,7 @@ describe.skipIf(!kubeconfig)(`examples/ on the API server${kubeconfig ? '' : ` (
   });
 
   afterAll(async () => {
-    if (api) for (const f of POLICY_FILES) await api.request('DELETE', objectPath(examplePolicy(f), NS));
+    if (api) for (const f of POLICY_FILES) await api.request('DELETE', await objectPath(api, examplePolicy(f), NS));
   });
 
   it.each(POLICY_FILES)('%s: accepted (dry run, strict fields), defaulted as zod defaults it', async (file) => {
@@ -34,7 +34,7 @@ describe.skipIf(!kubeconfig)(`examples/ on the API server${kubeconfig ? '' : ` (
     const stored = await serverSideApply(api, obj, { namespace: NS, dryRun: true, fieldManager: GITOPS });
     expect(stored.spec).toEqual(JSON.parse(JSON.stringify(parseSpec(obj.spec))));
     // A dry run stores nothing.
-    expect((await api.request('GET', objectPath(obj, NS))).status).toBe(404);
+    expect((await api.request('GET', await objectPath(api, obj, NS))).status).toBe(404);
   });
 
   it.each(POLICY_FILES)('%s: a second server-side apply changes nothing', async (file) => {

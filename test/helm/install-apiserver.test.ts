@@ -7,11 +7,11 @@
 // Needs a cluster (TAPLINE_CLUSTER_KUBECONFIG, or the 'cluster' vitest project's global setup) and
 // the built operator (npm run build: `node bin/tapline.js operator --help` must work).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { bufferFromFileOrString } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CRD_NAME } from '../../operator/api/policy.js';
 import { LEADER_LEASE_NAME } from '../../operator/rbac.js';
 import { clusterKubeconfig, SKIP_REASON, until } from '../operator/support/cluster.js';
-import { loadKubeconfig } from '../../operator/controller/kubeconfig.js';
 import { kubeApiFromKubeconfig, type KubeApi } from '../operator/support/kube-api.js';
 import { writeTokenKubeconfig } from '../operator/support/operator-identity.js';
 import { EXAMPLES_NAMESPACE, examplePolicy, kustomization } from './support/examples.js';
@@ -61,7 +61,7 @@ describe.skipIf(why !== '')(`helm install + the operator with the chart's RBAC${
       operator.kill('SIGTERM');
       await new Promise((r) => operator!.once('exit', r));
     }
-    if (admin) for (const p of policies()) await admin.request('DELETE', objectPath(p, EXAMPLES_NAMESPACE));
+    if (admin) for (const p of policies()) await admin.request('DELETE', await objectPath(admin, p, EXAMPLES_NAMESPACE));
     if (helm) helmArgs(['uninstall', RELEASE, '-n', RELEASE_NS, '--ignore-not-found', '--wait']);
   });
 
@@ -117,11 +117,11 @@ describe.skipIf(why !== '')(`helm install + the operator with the chart's RBAC${
     for (const p of policies()) {
       await until(`${p.metadata.name} to be Ready`, async () => {
         if (operator!.exitCode !== null) throw new Error(`the operator exited (${operator!.exitCode}):\n${operatorLog.slice(-4000)}`);
-        const got = await admin.request('GET', objectPath(p, EXAMPLES_NAMESPACE));
+        const got = await admin.request('GET', await objectPath(admin, p, EXAMPLES_NAMESPACE));
         const ready = got.body?.status?.conditions?.find((c: { type: string }) => c.type === 'Ready');
         return ready?.status === 'True' ? true : undefined;
       }, 150_000).catch(async (e) => {
-        const got = await admin.request('GET', objectPath(p, EXAMPLES_NAMESPACE));
+        const got = await admin.request('GET', await objectPath(admin, p, EXAMPLES_NAMESPACE));
         throw new Error(`${(e as Error).message}\nstatus: ${JSON.stringify(got.body?.status)}\noperator log:\n${operatorLog.slice(-4000)}`);
       });
     }
@@ -139,7 +139,7 @@ describe.skipIf(why !== '')(`helm install + the operator with the chart's RBAC${
 
   it('applying the examples again changes nothing, and the operator owns only their status', async () => {
     for (const p of policies()) {
-      const before = (await admin.request('GET', objectPath(p, EXAMPLES_NAMESPACE))).body;
+      const before = (await admin.request('GET', await objectPath(admin, p, EXAMPLES_NAMESPACE))).body;
       const after = await serverSideApply(admin, p, { namespace: EXAMPLES_NAMESPACE, fieldManager: GITOPS });
       expect(after.metadata.generation).toBe(before.metadata.generation);
       expect((after.metadata as { resourceVersion?: string }).resourceVersion).toBe(before.metadata.resourceVersion);
@@ -164,7 +164,8 @@ describe.skipIf(why !== '')(`helm install + the operator with the chart's RBAC${
 
 /** A kubeconfig for the same server and CA as the admin's, authenticating with a bearer token. */
 function tokenKubeconfig(adminKubeconfig: string, token: string): string {
-  const admin = loadKubeconfig(adminKubeconfig);
-  if (!admin.ca) throw new Error(`${adminKubeconfig} names no certificate authority`);
-  return writeTokenKubeconfig({ server: admin.server.origin, ca: admin.ca }, 'operator', token);
+  const cluster = kubeApiFromKubeconfig(adminKubeconfig).kubeConfig.getCurrentCluster();
+  const ca = cluster && bufferFromFileOrString(cluster.caFile, cluster.caData);
+  if (!cluster || !ca) throw new Error(`${adminKubeconfig} names no certificate authority`);
+  return writeTokenKubeconfig({ server: new URL(cluster.server).origin, ca }, 'operator', token);
 }

@@ -1,9 +1,9 @@
-// A minimal Kubernetes API client for tests, from a kubeconfig file (its current context), read
-// by the operator's own loader (operator/controller/kubeconfig.ts: certificates or tokens, inline
-// or as files).
-import { request } from 'node:https';
-
-import { loadKubeconfig } from '../../../operator/controller/kubeconfig.js';
+// The tests' Kubernetes API client, on @kubernetes/client-node: the kubeconfig (its current
+// context) is client-node's KubeConfig, and each request goes through client-node's HTTP library
+// with that kubeconfig's authentication (certificates, tokens, exec plugins). It answers with the
+// status and the body (parsed when it is JSON) for any status: tests assert on both. Independent
+// of the operator's own client (operator/controller/kube-client.ts), which is under test.
+import { HttpMethod, IsomorphicFetchHttpLibrary, KubeConfig, RequestContext } from '@kubernetes/client-node';
 
 export interface KubeApiResponse {
   status: number;
@@ -12,51 +12,37 @@ export interface KubeApiResponse {
 
 export interface KubeApi {
   request(method: string, urlPath: string, body?: unknown, options?: { contentType?: string; accept?: string }): Promise<KubeApiResponse>;
+  /** The kubeconfig, for client-node's own APIs (KubernetesObjectApi, ...). */
+  readonly kubeConfig: KubeConfig;
 }
 
 export function kubeApiFromKubeconfig(kubeconfigPath: string): KubeApi {
-  const { server, ca, cert, key, token, insecureSkipTlsVerify } = loadKubeconfig(kubeconfigPath);
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error(`${kubeconfigPath}: no current context`);
+  const server = cluster.server.replace(/\/+$/, '');
+  const http = new IsomorphicFetchHttpLibrary();
   return {
-    request(method, urlPath, body, { contentType = 'application/json', accept = 'application/json' } = {}) {
-      const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-      return new Promise((resolve, reject) => {
-        const req = request(
-          {
-            host: server.hostname,
-            port: server.port || 443,
-            method,
-            path: urlPath,
-            ca,
-            cert,
-            key,
-            rejectUnauthorized: !insecureSkipTlsVerify,
-            headers: {
-              accept,
-              ...(payload === undefined ? {} : { 'content-type': contentType }),
-              ...(token ? { authorization: `Bearer ${token()}` } : {}),
-            },
-            timeout: 30_000,
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              let parsed: unknown = text;
-              try {
-                parsed = JSON.parse(text);
-              } catch {
-                // not JSON: keep the text
-              }
-              resolve({ status: res.statusCode ?? 0, body: parsed });
-            });
-          },
-        );
-        req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath}: timed out`)));
-        req.on('error', reject);
-        if (payload !== undefined) req.write(payload);
-        req.end();
-      });
+    kubeConfig: kc,
+    async request(method, urlPath, body, { contentType = 'application/json', accept = 'application/json' } = {}) {
+      const ctx = new RequestContext(`${server}${urlPath}`, method.toUpperCase() as HttpMethod);
+      ctx.setHeaderParam('Accept', accept);
+      if (body !== undefined) {
+        ctx.setHeaderParam('Content-Type', contentType);
+        ctx.setBody(typeof body === 'string' ? body : JSON.stringify(body));
+      }
+      ctx.setSignal(AbortSignal.timeout(30_000));
+      await kc.applySecurityAuthentication(ctx);
+      const res = await http.send(ctx).toPromise();
+      const text = await res.body.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: res.httpStatusCode, body: parsed };
     },
   };
 }
