@@ -2,25 +2,24 @@
 // HTTP endpoints, started and stopped as one. `tapline operator` (cli/operator) calls this;
 // tests call it in-process too.
 import { hostname } from 'node:os';
-import type { Server } from 'node:http';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
+import { MetricsServer } from '../agent/metrics/server.js';
 import { Controller } from './controller/controller.js';
 import { EventRecorder } from './controller/event-recorder.js';
-import { startHttpServer } from './controller/http-server.js';
 import { KubeClient } from './controller/kube-client.js';
 import { loadInCluster, loadKubeconfig } from './controller/kubeconfig.js';
 import { LeaderElector } from './controller/leader-election.js';
 import { OperatorMetrics } from './controller/metrics.js';
 import { LEADER_LEASE_NAME } from './rbac.js';
-import { Reconciler } from './reconcile/reconciler.js';
 import { OperatorSettingsSchema } from './render/settings.js';
 
 export const DEFAULT_AGENT_IMAGE = 'ghcr.io/tapline/agent:0.1.0';
 
 export const OperatorOptionsSchema = z.object({
-  /** A kubeconfig file; absent: the in-cluster ServiceAccount. */
+  /** A kubeconfig file (any user client-node runs: certificates, tokens, exec and auth-provider plugins); absent: the in-cluster ServiceAccount. */
   kubeconfig: z.string().min(1).optional(),
+  /** A context of the kubeconfig; default: its current-context. */
   context: z.string().min(1).optional(),
   watchNamespaces: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'must be a namespace name' }).max(63)).default([]),
   metricsPort: z.int().min(0).max(65535).default(8080),
@@ -53,20 +52,27 @@ export interface RunningOperator {
 
 export async function startOperator(input: OperatorOptionsInput, log: Logger = pino({ name: 'tapline-operator' })): Promise<RunningOperator> {
   const o = OperatorOptionsSchema.parse(input);
-  const conn = o.kubeconfig ? loadKubeconfig(o.kubeconfig, o.context) : loadInCluster();
+  const kubeConfig = o.kubeconfig ? loadKubeconfig(o.kubeconfig, o.context) : loadInCluster();
   const metrics = new OperatorMetrics();
-  const client = new KubeClient(conn, { observer: metrics.observeRequest });
+  const client = new KubeClient(kubeConfig, { observer: metrics.observeRequest });
   const settings = OperatorSettingsSchema.parse({ agentImage: o.agentImage, watchNamespaces: o.watchNamespaces, allowPrivileged: o.allowPrivileged });
   const identity = o.identity ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
   // Events are recorded only by reconciles, which run only while this replica leads.
   const events = new EventRecorder({ client, reportingInstance: identity, log, metrics });
-  const controller = new Controller({ client, metrics, log, workers: o.workers, managedBy: settings.managedBy, events });
-  controller.setReconciler(new Reconciler({ client, world: controller.world, settings, log, metrics, events }));
+  const controller = new Controller({ client, metrics, log, settings, workers: o.workers, events });
 
-  const http = await startHttpServer(o.metricsPort, o.metricsHost, {
-    metrics: () => metrics.render(),
-    notReady: () => controller.informers.filter((i) => !i.synced()).map((i) => `informer ${i.resource}`),
-  });
+  const http = await MetricsServer.listen(
+    o.metricsPort,
+    o.metricsHost,
+    metrics.registry,
+    {
+      notReady: () => {
+        const missing = controller.informers.filter((i) => !i.synced()).map((i) => `informer ${i.resource}`);
+        return missing.length ? missing.join(', ') : null;
+      },
+    },
+    log,
+  );
   controller.startInformers();
 
   // Workers start once the caches are filled and (with leader election) this replica leads.
@@ -87,7 +93,7 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
   if (o.leaderElect) {
     elector = new LeaderElector({
       client,
-      namespace: o.leaseNamespace ?? conn.namespace ?? 'default',
+      namespace: o.leaseNamespace ?? client.namespace ?? 'default',
       name: o.leaseName,
       identity,
       leaseDurationMs: o.leaseDurationMs,
@@ -106,7 +112,7 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
     });
     elector.start();
   }
-  log.info({ identity, metricsPort: http.port, watchNamespaces: o.watchNamespaces, leaderElect: o.leaderElect, server: conn.server.origin }, 'operator started');
+  log.info({ identity, metricsPort: http.port, watchNamespaces: o.watchNamespaces, leaderElect: o.leaderElect, server: client.server.origin }, 'operator started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -118,16 +124,8 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
       await elector?.stop();
       controller.shutDown();
       await controller.stopInformers();
-      await closeServer(http.server);
-      client.close();
+      await http.close();
       log.info({ identity }, 'operator stopped');
     })());
   return { controller, metrics, elector, metricsPort: http.port, identity, stop };
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

@@ -1,5 +1,12 @@
-// The agent's HTTP endpoint: /metrics (Prometheus text), /healthz (the process is alive) and
-// /readyz (capture running and export working or spooling within its limits).
+// The one metrics/health HTTP server of Tapline's processes, used by the agent (agent/run/agent.ts)
+// and by the operator (operator/main.ts):
+//   /metrics          Prometheus text of a prom-client registry (500 if collecting fails)
+//   /healthz, /livez  200 "ok": the process serves
+//   /readyz           200 "ok", or 503 "not ready: <why>" while readiness says why not
+// Any other path is 404, any method but GET and HEAD is 405.
+// It lives with the agent's metrics, where it was first written, and depends on nothing of the
+// agent (node:http, a prom-client Registry, a pino Logger), so the operator imports this file
+// rather than keeping a copy of its own.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -32,7 +39,7 @@ export class MetricsServer {
             res.writeHead(500, { 'content-type': 'text/plain' }).end('metrics collection failed\n');
           },
         );
-      } else if (path === '/healthz') {
+      } else if (path === '/healthz' || path === '/livez') {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
       } else if (path === '/readyz') {
         const why = readiness.notReady();
@@ -51,8 +58,10 @@ export class MetricsServer {
     return new MetricsServer(server, (server.address() as AddressInfo).port);
   }
 
+  /** Stops listening and ends open connections (a scraper's keep-alive one included). */
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeAllConnections();
+    await closed;
   }
 }

@@ -4,12 +4,17 @@
 // a warm cache. The agent pods are watched too (label-selected, read-only): their states make a
 // policy Degraded when its agents cannot start; a pod event enqueues the policy that owns the pod's
 // DaemonSet.
+//
+// The controller drives the reconciler and builds it: the reconciler reads the controller's caches
+// through a World and writes through an ApiWriter on the controller's API client, both passed to
+// its constructor; operator/reconcile imports nothing of operator/controller.
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { API_VERSION, KIND } from '../api/policy.js';
 import { AGENT_APP_NAME } from '../render/labels.js';
-import { COLLECTIONS } from '../reconcile/paths.js';
+import type { OperatorSettings } from '../render/index.js';
 import {
+  keyOf,
   ObservedDaemonSetSchema,
   ObservedNodeSchema,
   ObservedObjectSchema,
@@ -21,26 +26,27 @@ import {
   type ObservedObject,
   type ObservedPolicy,
 } from '../reconcile/observed.js';
-import type { Reconciler } from '../reconcile/reconciler.js';
+import { Reconciler } from '../reconcile/reconciler.js';
 import type { World } from '../reconcile/world.js';
 import { claimedDevices } from '../reconcile/conflicts.js';
 import { canonicalJson } from '../reconcile/compare.js';
-import { policyRef, reconcileErrorEvent } from '../reconcile/events.js';
-import type { Recorder } from './event-recorder.js';
-import { Informer, keyOf, type KubeObject } from './informer.js';
+import { policyRef, reconcileErrorEvent, type Recorder } from '../reconcile/events.js';
+import { ApiWriter } from './api-writer.js';
+import { Informer, type KubeObject } from './informer.js';
 import type { KubeClient } from './kube-client.js';
 import type { OperatorMetrics } from './metrics.js';
+import { COLLECTIONS } from './paths.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface ControllerOptions {
   client: KubeClient;
   metrics: OperatorMetrics;
   log: Logger;
+  /** What the reconciler renders with; its managed-by label selects the children informers watch. */
+  settings: OperatorSettings;
   workers?: number;
-  /** Label selector of the children (the operator's managed-by label). */
-  managedBy: string;
   queue?: WorkQueue;
-  /** Kubernetes Events: a failed reconcile is a Warning ReconcileError on the policy. */
+  /** Kubernetes Events: transitions the reconciler reports, and a failed reconcile (Warning ReconcileError). */
   events?: Recorder;
 }
 
@@ -53,18 +59,18 @@ export class Controller {
   readonly nodes: Informer<ObservedNode>;
   readonly pods: Informer<ObservedPod>;
   readonly world: World;
+  readonly reconciler: Reconciler;
   /** Agent pod keys by the key of their controller DaemonSet (an index over the pods' cache). */
   readonly #podsByDaemonSet = new Map<string, Set<string>>();
   readonly #o: ControllerOptions;
-  #reconciler: Reconciler | undefined;
   #leading = false;
   #workers: Promise<void>[] = [];
   #inFlight = 0;
 
   constructor(o: ControllerOptions) {
     this.#o = o;
-    this.queue = o.queue ?? new WorkQueue(undefined, (d) => o.metrics.queueDepth.set({}, d));
-    const childSelector = `app.kubernetes.io/name=${AGENT_APP_NAME},app.kubernetes.io/managed-by=${o.managedBy}`;
+    this.queue = o.queue ?? new WorkQueue(undefined, (d) => o.metrics.queueDepth.set(d));
+    const childSelector = `app.kubernetes.io/name=${AGENT_APP_NAME},app.kubernetes.io/managed-by=${o.settings.managedBy}`;
     const make = <T extends KubeObject>(resource: string, path: string, schema: z.ZodType<T>, handlers: ConstructorParameters<typeof Informer<T>>[0]['handlers'], labelSelector?: string) =>
       new Informer<T>({
         client: o.client,
@@ -106,6 +112,14 @@ export class Controller {
       nodes: () => this.nodes.list(),
       agentPods: (dsKey) => [...(this.#podsByDaemonSet.get(dsKey) ?? [])].flatMap((k) => this.pods.get(k) ?? []),
     };
+    this.reconciler = new Reconciler({
+      writer: new ApiWriter(o.client),
+      world: this.world,
+      settings: o.settings,
+      log: o.log,
+      metrics: o.metrics,
+      ...(o.events ? { events: o.events } : {}),
+    });
   }
 
   get informers(): Informer<KubeObject>[] {
@@ -114,10 +128,6 @@ export class Controller {
 
   synced(): boolean {
     return this.informers.every((i) => i.synced());
-  }
-
-  setReconciler(r: Reconciler): void {
-    this.#reconciler = r;
   }
 
   // --- event handlers: they only enqueue keys ---
@@ -164,8 +174,8 @@ export class Controller {
   }
 
   #devices(p: ObservedPolicy): Set<string> {
-    const r = this.#reconciler?.parse(p);
-    return new Set(r?.ok ? claimedDevices(r.policy) : []);
+    const r = this.reconciler.parse(p);
+    return new Set(r.ok ? claimedDevices(r.policy) : []);
   }
 
   #onPolicy(oldP: ObservedPolicy | undefined, newP: ObservedPolicy | undefined): void {
@@ -198,7 +208,7 @@ export class Controller {
   startLeading(): void {
     if (this.#leading) return;
     this.#leading = true;
-    this.#o.metrics.leader.set({}, 1);
+    this.#o.metrics.leader.set(1);
     for (const k of this.policies.keys()) this.queue.add(k);
     const n = this.#o.workers ?? 2;
     for (let i = 0; i < n; i++) this.#workers.push(this.#work());
@@ -208,7 +218,7 @@ export class Controller {
   async stopLeading(): Promise<void> {
     if (!this.#leading) return;
     this.#leading = false;
-    this.#o.metrics.leader.set({}, 0);
+    this.#o.metrics.leader.set(0);
     // Wake idle workers so they see the change.
     this.queue.wakeWaiters();
     const ws = this.#workers.splice(0);
@@ -233,8 +243,7 @@ export class Controller {
   }
 
   async #process(key: string): Promise<void> {
-    const r = this.#reconciler;
-    if (!r) throw new Error('controller started without a reconciler');
+    const r = this.reconciler;
     const t0 = performance.now();
     this.#inFlight++;
     try {

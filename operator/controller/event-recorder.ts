@@ -15,6 +15,7 @@
 // writes: callers record transitions (what changed), never "reconciled again".
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { EventInput, Recorder } from '../reconcile/events.js';
 import { isNotFoundError } from './errors.js';
 import type { KubeClient } from './kube-client.js';
 import { microTime } from './leader-election.js';
@@ -23,36 +24,6 @@ import { TokenBucket } from './rate-limiter.js';
 
 export const REPORTING_CONTROLLER = 'tapline.dev/operator';
 export const EVENTS_API_VERSION = 'events.k8s.io/v1';
-
-export type EventType = 'Normal' | 'Warning';
-
-/** The object an Event is about (events.k8s.io/v1 `regarding`). */
-export interface ObjectReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  namespace: string;
-  uid: string;
-}
-
-export interface EventInput {
-  regarding: ObjectReference;
-  type: EventType;
-  /** Why, in CamelCase: Deployed, Ready, InterfaceConflict, ReconcileError... */
-  reason: string;
-  /** What the operator did or failed to do, in CamelCase. */
-  action: string;
-  /** Human-readable details (cut to 1 kB, the API server's limit). */
-  note: string;
-}
-
-/** What the reconciler and controller see: record an event, fire and forget. */
-export interface Recorder {
-  event(e: EventInput): void;
-}
-
-/** A recorder that records nothing (tests that do not look at Events, dry runs). */
-export const NO_EVENTS: Recorder = { event: () => {} };
 
 export const EventSeriesSchema = z.looseObject({ count: z.int(), lastObservedTime: z.string() });
 
@@ -236,13 +207,10 @@ export class EventRecorder implements Recorder {
     if (s.written === 0 || s.count <= s.written) return; // the create (in flight or failed) carries it, or nothing new
     const count = s.count;
     try {
-      await this.#o.client.request(
-        'patch',
-        'PATCH',
+      await this.#o.client.mergePatch(
         `${this.#collection(s.namespace)}/${s.name}`,
-        EventSchema,
         { series: { count, lastObservedTime: microTime(new Date(s.lastMs)) } },
-        'application/merge-patch+json',
+        EventSchema,
       );
       s.written = Math.max(s.written, count);
     } catch (e) {

@@ -3,35 +3,20 @@
 // bookmarks; a watch the server ends is resumed from the last resourceVersion seen; 410 Gone
 // relists and emits the differences; any other failure retries with jittered exponential backoff.
 // Handlers only enqueue keys (house rule 2); readers use the cache.
+//
+// The requests are client-node's (KubeClient: list pages; its Watch class for the stream). The
+// loop is ours rather than client-node's ListWatch, which stops at the first error that is not a
+// 410 (restarting, with what backoff, is left to its caller), lists in one unpaged request, does
+// not ask for bookmarks and parses nothing.
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { keyOf, type ObjectMeta } from '../reconcile/observed.js';
 import { Backoff, sleep } from './backoff.js';
 import { isResourceExpiredError } from './errors.js';
 import type { KubeClient, WatchEvent } from './kube-client.js';
 
-export const ObjectMetaSchema = z.looseObject({
-  name: z.string(),
-  namespace: z.string().optional(),
-  uid: z.string(),
-  resourceVersion: z.string(),
-  generation: z.int().optional(),
-  creationTimestamp: z.string().optional(),
-  deletionTimestamp: z.string().optional(),
-  labels: z.record(z.string(), z.string()).optional(),
-  annotations: z.record(z.string(), z.string()).optional(),
-  ownerReferences: z
-    .array(z.looseObject({ apiVersion: z.string(), kind: z.string(), name: z.string(), uid: z.string(), controller: z.boolean().optional() }))
-    .optional(),
-});
-export type ObjectMeta = z.output<typeof ObjectMetaSchema>;
-
 export interface KubeObject {
   metadata: ObjectMeta;
-}
-
-/** namespace/name, or name for cluster-scoped objects. */
-export function keyOf(o: { metadata: { name: string; namespace?: string | undefined } }): string {
-  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
 }
 
 export interface Handlers<T> {

@@ -1,16 +1,44 @@
-// The operator's only way to the API server. Every request goes through request() below, which
-// reports it (verb, resource, status code, duration) to an observer, so /metrics counts every API
-// call the operator makes and a test can prove a steady cluster sees zero writes.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// The operator's way to the API server, on @kubernetes/client-node: its KubeConfig authenticates
+// and sets up TLS for every request (certificates, tokens, exec and auth-provider plugins), its
+// HTTP library sends them, its Watch streams watches. What is ours is thin: JSON in and out,
+// parsed with zod at this boundary (house rule 3), and the failures as the classes of errors.ts.
+//
+// Every request is counted, in one place: the client-node Configuration this client sends
+// through has countingHttpLibrary() below as its `httpApi`, so every request made with it (ours,
+// or a client-node API built on `client.configuration`) reports verb, resource, status code and
+// duration to the observer; client-node's Watch opens its stream without that Configuration, so
+// watch() reports its watch to the same observer. /metrics counts every API call the operator
+// makes, and a test can prove a steady cluster sees zero writes.
+//
+// Why not client-node's typed APIs (CoreV1Api, AppsV1Api, ...) or KubernetesObjectApi for the
+// objects themselves: their ObjectSerializer turns objects into model classes, with timestamps
+// as Date (a Lease's MicroTime loses its microseconds) and fields unknown to the 1.4 models
+// dropped, and KubernetesObjectApi discovers REST paths with extra requests and cannot address
+// the status subresource. Server-side apply is a PATCH with the apply content type, fieldManager
+// and force, sent through client-node here.
+import {
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
+  KubeConfig,
+  ServerConfiguration,
+  Watch,
+  createConfiguration,
+  wrapHttpLibrary,
+  type Configuration,
+  type HttpLibrary,
+  type RequestContext,
+} from '@kubernetes/client-node';
 import { z } from 'zod';
 import {
   ApiTransportError,
+  KubeconfigError,
+  StatusSchema,
   UnexpectedResponseError,
-  apiStatusError,
-  ResourceExpiredError,
+  isKubeconfigError,
+  kubeError,
+  statusError,
 } from './errors.js';
-import type { Connection } from './kubeconfig.js';
+import { contextNamespace, serverOf } from './kubeconfig.js';
 
 /** Kubernetes audit verbs; `apply` is a server-side apply PATCH. */
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'apply' | 'delete';
@@ -27,7 +55,8 @@ export interface RequestRecord {
 
 export type RequestObserver = (r: RequestRecord) => void;
 
-const StatusSchema = z.looseObject({ kind: z.literal('Status'), message: z.string().optional(), reason: z.string().optional(), code: z.int().optional() });
+export const APPLY_PATCH = 'application/apply-patch+yaml';
+export const MERGE_PATCH = 'application/merge-patch+json';
 
 export const ListMetaSchema = z.looseObject({ resourceVersion: z.string(), continue: z.string().optional() });
 
@@ -37,20 +66,67 @@ export const WatchEventSchema = z.object({
 });
 export type WatchEvent = z.output<typeof WatchEventSchema>;
 
-/** `/apis/apps/v1/namespaces/x/daemonsets/y` → `daemonsets`; `.../snifferpolicies/p/status` → `snifferpolicies/status`. */
-export function resourceOf(urlPath: string): string {
+/** The parts of an API path after /api/v1 or /apis/group/version, without namespaces/<ns>. */
+function resourceParts(urlPath: string): string[] {
   const parts = urlPath.split('?')[0]!.split('/').filter(Boolean);
   const rest = parts[0] === 'api' ? parts.slice(2) : parts.slice(3);
-  const afterNs = rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
-  const [resource = 'unknown', , sub] = afterNs;
+  return rest[0] === 'namespaces' && rest.length > 2 ? rest.slice(2) : rest;
+}
+
+/** `/apis/apps/v1/namespaces/x/daemonsets/y` → `daemonsets`; `.../snifferpolicies/p/status` → `snifferpolicies/status`. */
+export function resourceOf(urlPath: string): string {
+  const [resource = 'unknown', , sub] = resourceParts(urlPath);
   return sub ? `${resource}/${sub}` : resource;
 }
 
-function query(params: Record<string, string | number | boolean | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
-  const s = q.toString();
-  return s ? `?${s}` : '';
+/** The audit verb of a request: GET of a collection is list (watch with ?watch), PATCH as apply-patch is apply. */
+export function verbOf(method: string, url: URL, contentType: string | undefined): Verb {
+  switch (method.toUpperCase()) {
+    case 'GET': {
+      const w = url.searchParams.get('watch');
+      if (w === 'true' || w === '1') return 'watch';
+      return resourceParts(url.pathname).length >= 2 ? 'get' : 'list';
+    }
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return contentType?.split(';')[0]?.trim() === APPLY_PATCH ? 'apply' : 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return 'get';
+  }
+}
+
+function header(ctx: RequestContext, name: string): string | undefined {
+  const want = name.toLowerCase();
+  return Object.entries(ctx.getHeaders()).find(([k]) => k.toLowerCase() === want)?.[1];
+}
+
+/**
+ * client-node's HTTP library (node-fetch), counting each request it sends: verb, resource, status
+ * code ('error' when no answer came) and duration go to `observer`. A request without an abort
+ * signal of its own gets one that ends it after `timeoutMs`.
+ */
+export function countingHttpLibrary(observer: RequestObserver, timeoutMs: number, inner: HttpLibrary = new IsomorphicFetchHttpLibrary()): HttpLibrary {
+  return wrapHttpLibrary({
+    async send(ctx) {
+      if (!ctx.getSignal()) ctx.setSignal(AbortSignal.timeout(timeoutMs));
+      const url = new URL(ctx.getUrl());
+      const verb = verbOf(ctx.getHttpMethod(), url, header(ctx, 'content-type'));
+      const t0 = performance.now();
+      let code = 'error';
+      try {
+        const res = await inner.send(ctx).toPromise();
+        code = String(res.httpStatusCode);
+        return res;
+      } finally {
+        observer({ verb, resource: resourceOf(url.pathname), code, seconds: (performance.now() - t0) / 1000 });
+      }
+    },
+  });
 }
 
 export interface ClientOptions {
@@ -60,115 +136,68 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-interface RawResponse {
-  status: number;
-  body: string;
-}
-
 export class KubeClient {
-  readonly #conn: Connection;
-  readonly #agent: HttpAgent;
+  readonly kubeConfig: KubeConfig;
+  /** The client-node Configuration every request goes through (counted): client-node APIs built on it are counted too. */
+  readonly configuration: Configuration;
   readonly #observer: RequestObserver;
   readonly #userAgent: string;
-  readonly #timeoutMs: number;
+  readonly #watch: Watch;
 
-  constructor(conn: Connection, options: ClientOptions = {}) {
-    this.#conn = conn;
-    const tls = conn.server.protocol === 'https:';
-    this.#agent = tls
-      ? new HttpsAgent({
-          keepAlive: true,
-          ...(conn.ca ? { ca: conn.ca } : {}),
-          ...(conn.cert ? { cert: conn.cert } : {}),
-          ...(conn.key ? { key: conn.key } : {}),
-          rejectUnauthorized: !conn.insecureSkipTlsVerify,
-        })
-      : new HttpAgent({ keepAlive: true });
+  constructor(kubeConfig: KubeConfig, options: ClientOptions = {}) {
+    this.kubeConfig = kubeConfig;
     this.#observer = options.observer ?? (() => {});
     this.#userAgent = options.userAgent ?? 'tapline-operator';
-    this.#timeoutMs = options.timeoutMs ?? 30_000;
+    this.configuration = createConfiguration({
+      baseServer: new ServerConfiguration(this.server.href.replace(/\/+$/, ''), {}),
+      authMethods: { default: kubeConfig },
+      httpApi: countingHttpLibrary(this.#observer, options.timeoutMs ?? 30_000),
+    });
+    this.#watch = new Watch(kubeConfig);
   }
 
+  /** The API server of the current context. */
+  get server(): URL {
+    return serverOf(this.kubeConfig);
+  }
+
+  /** The namespace of the context (or of the ServiceAccount in a cluster). */
   get namespace(): string | undefined {
-    return this.#conn.namespace;
+    return contextNamespace(this.kubeConfig);
   }
 
-  #open(method: string, urlPath: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal) {
-    const token = this.#conn.token?.();
-    const opts = {
-      method,
-      host: this.#conn.server.hostname,
-      port: this.#conn.server.port || (this.#conn.server.protocol === 'https:' ? 443 : 80),
-      path: urlPath,
-      agent: this.#agent,
-      headers: {
-        accept: 'application/json',
-        'user-agent': this.#userAgent,
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...headers,
-      },
-      timeout: timeoutMs,
-      ...(signal ? { signal } : {}),
-    };
-    return this.#conn.server.protocol === 'https:' ? httpsRequest(opts) : httpRequest(opts);
-  }
-
-  async #raw(verb: Verb, method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<RawResponse> {
-    const t0 = performance.now();
-    const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    let code = 'error';
+  /** Sends a request; resolves with the status and body text for any status. */
+  async raw(method: string, urlPath: string, o: { body?: unknown; contentType?: string; accept?: string } = {}): Promise<{ status: number; text: string }> {
+    const ctx = this.configuration.baseServer.makeRequestContext(urlPath, method.toUpperCase() as HttpMethod);
+    ctx.setHeaderParam('Accept', o.accept ?? 'application/json');
+    ctx.setHeaderParam('User-Agent', this.#userAgent);
+    if (o.body !== undefined) {
+      ctx.setHeaderParam('Content-Type', o.contentType ?? 'application/json');
+      ctx.setBody(typeof o.body === 'string' ? o.body : JSON.stringify(o.body));
+    }
     try {
-      const res = await new Promise<RawResponse>((resolve, reject) => {
-        const req = this.#open(
-          method,
-          urlPath,
-          payload === undefined ? {} : { 'content-type': contentType, 'content-length': String(Buffer.byteLength(payload)) },
-          this.#timeoutMs,
-        );
-        req.on('timeout', () => req.destroy(new Error(`no answer in ${this.#timeoutMs} ms`)));
-        req.on('error', reject);
-        req.on('response', (r: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (c: Buffer) => chunks.push(c));
-          r.on('error', reject);
-          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        });
-        req.end(payload);
-      }).catch((e: unknown) => {
-        throw new ApiTransportError(`${method} ${urlPath}: ${(e as Error).message}`, verb, urlPath, { cause: e });
-      });
-      code = String(res.status);
-      return res;
-    } finally {
-      this.#observer({ verb, resource: resourceOf(urlPath), code, seconds: (performance.now() - t0) / 1000 });
+      await this.kubeConfig.applySecurityAuthentication(ctx);
+    } catch (e) {
+      if (isKubeconfigError(e)) throw e;
+      throw new KubeconfigError(`${method} ${urlPath}: cannot get credentials: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const res = await this.configuration.httpApi.send(ctx).toPromise();
+      return { status: res.httpStatusCode, text: await res.body.text() };
+    } catch (e) {
+      throw new ApiTransportError(`${method} ${urlPath}: ${(e as Error).message}`, method, urlPath, { cause: e });
     }
   }
 
   /** Sends a request and parses a 2xx body with `schema`; throws the status's ApiStatusError otherwise. */
-  async request<S extends z.ZodType>(
-    verb: Verb,
-    method: string,
-    urlPath: string,
-    schema: S,
-    body?: unknown,
-    contentType?: string,
-  ): Promise<z.output<S>> {
-    const res = await this.#raw(verb, method, urlPath, body, contentType);
+  async request<S extends z.ZodType>(method: string, urlPath: string, schema: S, body?: unknown, contentType?: string): Promise<z.output<S>> {
+    const res = await this.raw(method, urlPath, { body, ...(contentType ? { contentType } : {}) });
+    if (res.status < 200 || res.status >= 300) throw statusError(res.status, res.text, method, urlPath);
     let parsed: unknown;
     try {
-      parsed = res.body ? JSON.parse(res.body) : undefined;
+      parsed = res.text ? JSON.parse(res.text) : undefined;
     } catch {
       parsed = undefined;
-    }
-    if (res.status < 200 || res.status >= 300) {
-      const st = StatusSchema.safeParse(parsed);
-      throw apiStatusError(
-        res.status,
-        st.success ? (st.data.message ?? res.body.slice(0, 300)) : res.body.slice(0, 300),
-        st.success ? st.data.reason : undefined,
-        method,
-        urlPath,
-      );
     }
     const r = schema.safeParse(parsed);
     if (!r.success) {
@@ -178,27 +207,30 @@ export class KubeClient {
   }
 
   get<S extends z.ZodType>(urlPath: string, schema: S): Promise<z.output<S>> {
-    return this.request('get', 'GET', urlPath, schema);
+    return this.request('GET', urlPath, schema);
   }
 
   create<S extends z.ZodType>(urlPath: string, obj: unknown, schema: S): Promise<z.output<S>> {
-    return this.request('create', 'POST', urlPath, schema, obj);
+    return this.request('POST', urlPath, schema, obj);
   }
 
   update<S extends z.ZodType>(urlPath: string, obj: unknown, schema: S): Promise<z.output<S>> {
-    return this.request('update', 'PUT', urlPath, schema, obj);
+    return this.request('PUT', urlPath, schema, obj);
+  }
+
+  /** A JSON merge patch (RFC 7386). */
+  mergePatch<S extends z.ZodType>(urlPath: string, patch: unknown, schema: S): Promise<z.output<S>> {
+    return this.request('PATCH', urlPath, schema, patch, MERGE_PATCH);
+  }
+
+  delete<S extends z.ZodType>(urlPath: string, schema: S): Promise<z.output<S>> {
+    return this.request('DELETE', urlPath, schema);
   }
 
   /** Server-side apply: the object (JSON is YAML) as `fieldManager`, taking over conflicting fields when `force`. */
   apply<S extends z.ZodType>(urlPath: string, obj: unknown, schema: S, o: { fieldManager: string; force: boolean }): Promise<z.output<S>> {
-    return this.request(
-      'apply',
-      'PATCH',
-      `${urlPath}${query({ fieldManager: o.fieldManager, force: o.force, fieldValidation: 'Strict' })}`,
-      schema,
-      obj,
-      'application/apply-patch+yaml',
-    );
+    const q = new URLSearchParams({ fieldManager: o.fieldManager, force: String(o.force), fieldValidation: 'Strict' });
+    return this.request('PATCH', `${urlPath}?${q}`, schema, obj, APPLY_PATCH);
   }
 
   /** One page of a list; the caller follows `continue`. */
@@ -207,14 +239,16 @@ export class KubeClient {
     params: { labelSelector?: string; limit?: number; continue?: string; resourceVersion?: string },
     itemSchema: S,
   ): Promise<{ metadata: z.output<typeof ListMetaSchema>; items: z.output<S>[] }> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
     const schema = z.looseObject({ metadata: ListMetaSchema, items: z.array(itemSchema).nullable().transform((i) => i ?? []) });
-    return this.request('list', 'GET', `${collectionPath}${query(params)}`, schema);
+    return this.request('GET', q.size ? `${collectionPath}?${q}` : collectionPath, schema);
   }
 
   /**
-   * Watches a collection from `resourceVersion`, calling onEvent for each event, until the server
-   * ends the watch (timeoutSeconds), the signal aborts, or an error. A 410 (as HTTP status or as an
-   * ERROR event) throws ResourceExpiredError.
+   * Watches a collection from `resourceVersion` with client-node's Watch (bookmarks on), calling
+   * onEvent for each event, until the server ends the watch (timeoutSeconds), the signal aborts, or
+   * an error. A 410 (as HTTP status or as an ERROR event) throws ResourceExpiredError.
    */
   async watch(
     collectionPath: string,
@@ -222,72 +256,69 @@ export class KubeClient {
     onEvent: (e: WatchEvent) => void,
     signal: AbortSignal,
   ): Promise<void> {
-    const urlPath = `${collectionPath}${query({ ...params, watch: 1, allowWatchBookmarks: true })}`;
     const t0 = performance.now();
     let code = 'error';
+    let failure: Error | undefined;
+    let ended: { err: unknown } | undefined;
+    let onEnd: () => void = () => {};
+    const end = new Promise<void>((resolve) => (onEnd = resolve));
+    let controller: AbortController | undefined;
+    const fail = (e: Error) => {
+      failure ??= e;
+      controller?.abort();
+    };
     try {
-      const res = await new Promise<IncomingMessage>((resolve, reject) => {
-        // The server ends the watch after timeoutSeconds; a little more guards against a dead peer.
-        const req = this.#open('GET', urlPath, {}, (params.timeoutSeconds + 30) * 1000, signal);
-        req.on('timeout', () => req.destroy(new Error('watch stalled')));
-        req.on('error', reject);
-        req.on('response', resolve);
-        req.end();
-      }).catch((e: unknown) => {
-        throw new ApiTransportError(`WATCH ${urlPath}: ${(e as Error).message}`, 'watch', urlPath, { cause: e });
-      });
-      code = String(res.statusCode ?? 0);
-      if (res.statusCode !== 200) {
-        const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c as Buffer);
-        const text = Buffer.concat(chunks).toString('utf8');
-        let st: z.output<typeof StatusSchema> | undefined;
-        try {
-          st = StatusSchema.parse(JSON.parse(text));
-        } catch {
-          st = undefined;
-        }
-        throw apiStatusError(res.statusCode ?? 0, st?.message ?? text.slice(0, 300), st?.reason, 'WATCH', urlPath);
-      }
-      let buf = '';
       try {
-        for await (const chunk of res) {
-          buf += (chunk as Buffer).toString('utf8');
-          let nl: number;
-          while ((nl = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (line) this.#dispatch(line, urlPath, onEvent);
-          }
-        }
+        controller = await this.#watch.watch(
+          collectionPath,
+          { ...params, allowWatchBookmarks: true },
+          (type: string, object: unknown) => {
+            if (failure || ended) return;
+            // client-node swallows what a callback throws: failures are kept and end the watch.
+            try {
+              const r = WatchEventSchema.safeParse({ type, object });
+              if (!r.success) return fail(new UnexpectedResponseError(`WATCH ${collectionPath}: unexpected event: ${r.error.message}`, { cause: r.error }));
+              if (r.data.type === 'ERROR') {
+                const st = StatusSchema.safeParse(r.data.object);
+                return fail(statusError(st.success ? (st.data.code ?? 500) : 500, r.data.object, 'WATCH', collectionPath));
+              }
+              onEvent(r.data);
+            } catch (e) {
+              fail(kubeError(e, 'WATCH', collectionPath));
+            }
+          },
+          (err: unknown) => {
+            ended ??= { err };
+            onEnd();
+          },
+        );
       } catch (e) {
-        if (signal.aborted) return;
-        if (e instanceof ResourceExpiredError || e instanceof UnexpectedResponseError) throw e;
-        throw new ApiTransportError(`WATCH ${urlPath}: ${(e as Error).message}`, 'watch', urlPath, { cause: e });
+        // Before any request: the credentials could not be had (an exec plugin failed, ...).
+        if (isKubeconfigError(e)) throw e;
+        throw new KubeconfigError(`WATCH ${collectionPath}: cannot get credentials: ${(e as Error).message}`, { cause: e });
       }
+      // Watch resolves once the response has come (or failed, calling done first).
+      const status = (ended?.err as { statusCode?: unknown } | undefined)?.statusCode;
+      code = ended?.err ? (typeof status === 'number' ? String(status) : 'error') : '200';
+      const stop = () => controller?.abort();
+      signal.addEventListener('abort', stop, { once: true });
+      if (signal.aborted) stop();
+      // The server ends the watch after timeoutSeconds; a little more guards against a dead peer.
+      const stall = setTimeout(
+        () => fail(new ApiTransportError(`WATCH ${collectionPath}: watch stalled`, 'watch', collectionPath)),
+        (params.timeoutSeconds + 30) * 1000,
+      );
+      try {
+        await end;
+      } finally {
+        clearTimeout(stall);
+        signal.removeEventListener('abort', stop);
+      }
+      if (signal.aborted) return;
+      if (failure) throw failure;
+      if (ended?.err) throw kubeError(ended.err, 'WATCH', collectionPath);
     } finally {
-      this.#observer({ verb: 'watch', resource: resourceOf(urlPath), code, seconds: (performance.now() - t0) / 1000 });
+      this.#observer({ verb: 'watch', resource: resourceOf(collectionPath), code, seconds: (performance.now() - t0) / 1000 });
     }
-  }
-
-  #dispatch(line: string, urlPath: string, onEvent: (e: WatchEvent) => void): void {
-    let json: unknown;
-    try {
-      json = JSON.parse(line);
-    } catch (e) {
-      throw new UnexpectedResponseError(`WATCH ${urlPath}: not JSON: ${line.slice(0, 200)}`, { cause: e });
-    }
-    const r = WatchEventSchema.safeParse(json);
-    if (!r.success) throw new UnexpectedResponseError(`WATCH ${urlPath}: unexpected event: ${r.error.message}`, { cause: r.error });
-    if (r.data.type === 'ERROR') {
-      const st = StatusSchema.safeParse(r.data.object);
-      const status = st.success ? (st.data.code ?? 500) : 500;
-      throw apiStatusError(status, st.success ? (st.data.message ?? '') : JSON.stringify(r.data.object), st.success ? st.data.reason : undefined, 'WATCH', urlPath);
-    }
-    onEvent(r.data);
-  }
-
-  close(): void {
-    this.#agent.destroy();
   }
 }

@@ -1,55 +1,27 @@
-// Where the API server is and who the operator is to it: a kubeconfig file (its current context,
-// or one named), or the in-cluster ServiceAccount (token, CA, KUBERNETES_SERVICE_HOST/PORT).
-// Supported credentials: client certificates and bearer tokens (inline or tokenFile). Exec and
-// auth-provider plugins are refused with a clear message rather than half-supported.
+// Where the API server is and who the operator is to it, as a @kubernetes/client-node KubeConfig:
+// a kubeconfig file (its current context, or one named), or the in-cluster ServiceAccount.
+// client-node runs every kind of kubeconfig user: client certificates, bearer tokens, exec
+// plugins (EKS `aws eks get-token`, GKE `gke-gcloud-auth-plugin`, AKS `kubelogin`) and
+// auth-provider plugins (oidc, azure, gcp). What this file adds to it:
+//   - a kubeconfig that cannot work fails here, with KubeconfigError, not at the first request:
+//     unreadable or not YAML, no such context, a context naming a cluster or user that is not
+//     defined, certificate/key/token files that cannot be read;
+//   - `tokenFile` (kubectl's field; client-node 1.4 reads only `token`): the token is read from the
+//     file when needed, at most once a minute (rotated tokens are picked up), whitespace trimmed;
+//   - the in-cluster config from an environment and a directory passed in (so it can be tested),
+//     built as client-node's loadFromCluster() builds it, with the token file read as above.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { KubeConfig, type User } from '@kubernetes/client-node';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { KubeconfigError } from './errors.js';
 
-/** Everything needed to open an authenticated connection to the API server. */
-export interface Connection {
-  server: URL;
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  /** The bearer token, read when needed (projected ServiceAccount tokens are rotated on disk). */
-  token?: () => string;
-  insecureSkipTlsVerify: boolean;
-  /** The namespace of the context (or of the ServiceAccount in a cluster). */
-  namespace?: string;
-}
+/** client-node's authenticator plug-in interface (not exported by name from its index). */
+type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
 
-const ClusterSchema = z.looseObject({
-  server: z.url(),
-  'certificate-authority': z.string().optional(),
-  'certificate-authority-data': z.string().optional(),
-  'insecure-skip-tls-verify': z.boolean().optional(),
-});
-
-const UserSchema = z
-  .looseObject({
-    token: z.string().optional(),
-    tokenFile: z.string().optional(),
-    'client-certificate': z.string().optional(),
-    'client-certificate-data': z.string().optional(),
-    'client-key': z.string().optional(),
-    'client-key-data': z.string().optional(),
-    exec: z.unknown().optional(),
-    'auth-provider': z.unknown().optional(),
-  })
-  .nullish()
-  .transform((u) => u ?? {});
-
-const ContextSchema = z.looseObject({ cluster: z.string(), user: z.string(), namespace: z.string().optional() });
-
-const KubeconfigSchema = z.looseObject({
-  'current-context': z.string().optional(),
-  clusters: z.array(z.looseObject({ name: z.string().min(1), cluster: ClusterSchema })).default([]),
-  users: z.array(z.looseObject({ name: z.string().min(1), user: UserSchema })).default([]),
-  contexts: z.array(z.looseObject({ name: z.string().min(1), context: ContextSchema })).default([]),
-});
+/** The auth-provider name under which a user's token is read from a file (see TokenFileAuth). */
+const TOKEN_FILE_PROVIDER = 'tapline-token-file';
 
 function readFile(file: string, what: string): Buffer {
   try {
@@ -59,66 +31,77 @@ function readFile(file: string, what: string): Buffer {
   }
 }
 
-function material(dir: string, data: string | undefined, file: string | undefined, what: string): Buffer | undefined {
-  if (data) return Buffer.from(data, 'base64');
-  if (file) return readFile(path.resolve(dir, file), what);
-  return undefined;
+/**
+ * Bearer tokens from a file (a kubeconfig `tokenFile`, the in-cluster ServiceAccount token): read
+ * when a request needs one, at most once a minute, as client-go does; kubelet rotates projected
+ * tokens well before they expire.
+ */
+class TokenFileAuth implements Authenticator {
+  readonly #cache = new Map<string, { token: string; readAt: number }>();
+
+  isAuthProvider(user: User): boolean {
+    return (user.authProvider as { name?: string } | undefined)?.name === TOKEN_FILE_PROVIDER;
+  }
+
+  token(file: string): string {
+    const hit = this.#cache.get(file);
+    if (hit && Date.now() - hit.readAt <= 60_000) return hit.token;
+    const token = readFile(file, 'token file').toString('utf8').trim();
+    this.#cache.set(file, { token, readAt: Date.now() });
+    return token;
+  }
+
+  async applyAuthentication(user: User, opts: { headers?: Record<string, unknown> }): Promise<void> {
+    const file = (user.authProvider as { config: { path: string } }).config.path;
+    opts.headers ??= {};
+    opts.headers.Authorization = `Bearer ${this.token(file)}`;
+  }
 }
 
-function tokenReader(file: string): () => string {
-  let cached = '';
-  let readAt = 0;
-  return () => {
-    // Re-read at most once a minute: kubelet rotates projected tokens well before they expire.
-    if (Date.now() - readAt > 60_000) {
-      cached = readFile(file, 'token file').toString('utf8').trim();
-      readAt = Date.now();
-    }
-    return cached;
-  };
-}
+const RawUsersSchema = z.looseObject({
+  users: z.array(z.looseObject({ name: z.string(), user: z.looseObject({ tokenFile: z.string().optional() }).nullish() })).nullish(),
+});
 
 /** Loads a kubeconfig file; `context` defaults to its current-context. */
-export function loadKubeconfig(file: string, context?: string): Connection {
+export function loadKubeconfig(file: string, context?: string): KubeConfig {
+  const text = readFile(file, 'kubeconfig').toString('utf8');
+  const kc = new KubeConfig();
   let doc: unknown;
   try {
-    doc = parseYaml(readFile(file, 'kubeconfig').toString('utf8'));
+    doc = parseYaml(text);
+    kc.loadFromString(text);
   } catch (e) {
-    if (e instanceof KubeconfigError) throw e;
-    throw new KubeconfigError(`${file} is not YAML: ${(e as Error).message}`, { cause: e });
-  }
-  const r = KubeconfigSchema.safeParse(doc);
-  if (!r.success) throw new KubeconfigError(`${file} is not a kubeconfig: ${r.error.message}`, { cause: r.error });
-  const cfg = r.data;
-  const ctxName = context ?? cfg['current-context'];
-  if (!ctxName) throw new KubeconfigError(`${file} has no current-context; name one`);
-  const ctx = cfg.contexts.find((c) => c.name === ctxName)?.context;
-  if (!ctx) throw new KubeconfigError(`${file} has no context named ${ctxName}`);
-  const cluster = cfg.clusters.find((c) => c.name === ctx.cluster)?.cluster;
-  if (!cluster) throw new KubeconfigError(`${file}: context ${ctxName} names cluster ${ctx.cluster}, which is not defined`);
-  const user = cfg.users.find((u) => u.name === ctx.user)?.user;
-  if (!user) throw new KubeconfigError(`${file}: context ${ctxName} names user ${ctx.user}, which is not defined`);
-  if (user.exec !== undefined || user['auth-provider'] !== undefined) {
-    throw new KubeconfigError(
-      `${file}: user ${ctx.user} uses an exec or auth-provider plugin, which the operator does not run; use a token or client certificate`,
-    );
+    throw new KubeconfigError(`${file} is not a kubeconfig: ${(e as Error).message}`, { cause: e });
   }
   const dir = path.dirname(path.resolve(file));
-  const staticToken = user.token;
-  const conn: Connection = {
-    server: new URL(cluster.server),
-    insecureSkipTlsVerify: cluster['insecure-skip-tls-verify'] ?? false,
-  };
-  const ca = material(dir, cluster['certificate-authority-data'], cluster['certificate-authority'], 'certificate authority');
-  const cert = material(dir, user['client-certificate-data'], user['client-certificate'], 'client certificate');
-  const key = material(dir, user['client-key-data'], user['client-key'], 'client key');
-  if (ca) conn.ca = ca;
-  if (cert) conn.cert = cert;
-  if (key) conn.key = key;
-  if (staticToken) conn.token = () => staticToken;
-  else if (user.tokenFile) conn.token = tokenReader(path.resolve(dir, user.tokenFile));
-  if (ctx.namespace) conn.namespace = ctx.namespace;
-  return conn;
+  kc.makePathsAbsolute(dir);
+  const ctxName = context ?? kc.getCurrentContext();
+  if (!ctxName) throw new KubeconfigError(`${file} has no current-context; name one`);
+  const ctx = kc.getContextObject(ctxName);
+  if (!ctx) throw new KubeconfigError(`${file} has no context named ${ctxName}`);
+  kc.setCurrentContext(ctxName);
+  const cluster = kc.getCluster(ctx.cluster);
+  if (!cluster) throw new KubeconfigError(`${file}: context ${ctxName} names cluster ${ctx.cluster}, which is not defined`);
+  try {
+    new URL(cluster.server);
+  } catch (e) {
+    throw new KubeconfigError(`${file}: cluster ${ctx.cluster} has no usable server URL (${cluster.server})`, { cause: e });
+  }
+  const user = kc.getUser(ctx.user);
+  if (!user) throw new KubeconfigError(`${file}: context ${ctxName} names user ${ctx.user}, which is not defined`);
+
+  const tokenFile = RawUsersSchema.safeParse(doc).data?.users?.find((u) => u.name === ctx.user)?.user?.tokenFile;
+  if (tokenFile && !user.token && !user.authProvider && !user.exec) {
+    const auth = new TokenFileAuth();
+    const abs = path.resolve(dir, tokenFile);
+    auth.token(abs); // fail now when it cannot be read
+    kc.users = kc.users.map((u) => (u.name === ctx.user ? { ...u, authProvider: { name: TOKEN_FILE_PROVIDER, config: { path: abs } } } : u));
+    kc.addAuthenticator(auth);
+  }
+  if (cluster.caFile) readFile(cluster.caFile, 'certificate authority');
+  if (user.certFile) readFile(user.certFile, 'client certificate');
+  if (user.keyFile) readFile(user.keyFile, 'client key');
+  return kc;
 }
 
 export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -128,8 +111,8 @@ const InClusterEnvSchema = z.object({
   KUBERNETES_SERVICE_PORT: z.string().regex(/^[0-9]+$/),
 });
 
-/** The in-cluster connection from the pod's ServiceAccount, as client-go's rest.InClusterConfig. */
-export function loadInCluster(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): Connection {
+/** The in-cluster config from the pod's ServiceAccount, as client-go's rest.InClusterConfig. */
+export function loadInCluster(env: NodeJS.ProcessEnv = process.env, dir = SERVICE_ACCOUNT_DIR): KubeConfig {
   const r = InClusterEnvSchema.safeParse(env);
   if (!r.success) {
     throw new KubeconfigError('not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset) and no --kubeconfig given', {
@@ -137,19 +120,36 @@ export function loadInCluster(env: NodeJS.ProcessEnv = process.env, dir = SERVIC
     });
   }
   const host = r.data.KUBERNETES_SERVICE_HOST.includes(':') ? `[${r.data.KUBERNETES_SERVICE_HOST}]` : r.data.KUBERNETES_SERVICE_HOST;
-  const token = tokenReader(path.join(dir, 'token'));
-  token(); // fail now, not on the first request, when there is no token
+  const auth = new TokenFileAuth();
+  const tokenFile = path.join(dir, 'token');
+  auth.token(tokenFile); // fail now, not on the first request, when there is no token
+  const caFile = path.join(dir, 'ca.crt');
+  readFile(caFile, 'ServiceAccount CA');
   let namespace: string | undefined;
   try {
-    namespace = readFileSync(path.join(dir, 'namespace'), 'utf8').trim();
+    namespace = readFileSync(path.join(dir, 'namespace'), 'utf8').trim() || undefined;
   } catch {
     namespace = undefined; // optional: only a default for --lease-namespace
   }
-  return {
-    server: new URL(`https://${host}:${r.data.KUBERNETES_SERVICE_PORT}`),
-    ca: readFile(path.join(dir, 'ca.crt'), 'ServiceAccount CA'),
-    token,
-    insecureSkipTlsVerify: false,
-    ...(namespace ? { namespace } : {}),
-  };
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'inCluster', server: `https://${host}:${r.data.KUBERNETES_SERVICE_PORT}`, caFile, skipTLSVerify: false }],
+    users: [{ name: 'inClusterUser', authProvider: { name: TOKEN_FILE_PROVIDER, config: { path: tokenFile } } }],
+    contexts: [{ name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser', ...(namespace ? { namespace } : {}) }],
+    currentContext: 'inClusterContext',
+  });
+  kc.addAuthenticator(auth);
+  return kc;
+}
+
+/** The API server of the current context. */
+export function serverOf(kc: KubeConfig): URL {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new KubeconfigError(`the kubeconfig has no current context (${kc.getCurrentContext() ?? 'none'})`);
+  return new URL(cluster.server);
+}
+
+/** The namespace of the current context (in a cluster: the ServiceAccount's). */
+export function contextNamespace(kc: KubeConfig): string | undefined {
+  return kc.getContextObject(kc.getCurrentContext())?.namespace || undefined;
 }

@@ -2,10 +2,42 @@
 // status diff it already computes: an Event marks a transition (a condition turning True, a new
 // configuration applied), never "reconciled again". A pass that writes no status and applies no new
 // configuration records nothing, so a steady cluster sees no Event writes.
+//
+// The reconciler hands its events to a Recorder (defined here, where it is used; the controller's
+// EventRecorder writes them as events.k8s.io/v1 Events).
 import type { Condition, SnifferPolicyStatus } from '../api/status.js';
-import type { EventInput, EventType, ObjectReference } from '../controller/event-recorder.js';
 import { AGENT_FAILING } from './agent-failures.js';
 import type { Blocked } from './status.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+/** The object an Event is about (events.k8s.io/v1 `regarding`). */
+export interface ObjectReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  namespace: string;
+  uid: string;
+}
+
+export interface EventInput {
+  regarding: ObjectReference;
+  type: EventType;
+  /** Why, in CamelCase: Deployed, Ready, InterfaceConflict, ReconcileError... */
+  reason: string;
+  /** What the operator did or failed to do, in CamelCase. */
+  action: string;
+  /** Human-readable details (cut to 1 kB, the API server's limit). */
+  note: string;
+}
+
+/** What the reconciler and controller see: record an event, fire and forget. */
+export interface Recorder {
+  event(e: EventInput): void;
+}
+
+/** A recorder that records nothing (tests that do not look at Events, dry runs). */
+export const NO_EVENTS: Recorder = { event: () => {} };
 
 export type PolicyEvent = Omit<EventInput, 'regarding'>;
 

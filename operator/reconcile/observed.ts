@@ -4,7 +4,27 @@
 // reconciler and is reported in status (rather than being dropped by the informer).
 import { z } from 'zod';
 import { API_VERSION, KIND } from '../api/policy.js';
-import { ObjectMetaSchema } from '../controller/informer.js';
+
+export const ObjectMetaSchema = z.looseObject({
+  name: z.string(),
+  namespace: z.string().optional(),
+  uid: z.string(),
+  resourceVersion: z.string(),
+  generation: z.int().optional(),
+  creationTimestamp: z.string().optional(),
+  deletionTimestamp: z.string().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+  ownerReferences: z
+    .array(z.looseObject({ apiVersion: z.string(), kind: z.string(), name: z.string(), uid: z.string(), controller: z.boolean().optional() }))
+    .optional(),
+});
+export type ObjectMeta = z.output<typeof ObjectMetaSchema>;
+
+/** namespace/name, or name for cluster-scoped objects: the key of the caches and the work queue. */
+export function keyOf(o: { metadata: { name: string; namespace?: string | undefined } }): string {
+  return o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name;
+}
 
 const NamespacedMetaSchema = ObjectMetaSchema.extend({ namespace: z.string() });
 

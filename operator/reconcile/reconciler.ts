@@ -17,36 +17,61 @@
 // the status just written; a pass that writes nothing records nothing.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import { isInvalidPolicyError } from '../api/errors.js';
 import { parsePolicy, type SnifferPolicy } from '../api/policy.js';
 import { SnifferPolicyStatusSchema, type SnifferPolicyStatus } from '../api/status.js';
-import { isApiStatusError, isInvalidObjectError, isForbiddenError } from '../controller/errors.js';
-import { NO_EVENTS, type Recorder } from '../controller/event-recorder.js';
-import { keyOf } from '../controller/informer.js';
-import type { KubeClient } from '../controller/kube-client.js';
-import type { OperatorMetrics } from '../controller/metrics.js';
 import { CONFIG_HASH_ANNOTATION } from '../render/daemonset.js';
 import { excludeNodes } from '../render/exclude-nodes.js';
 import { isAgentConfigRefusedError, isPrivilegedNotAllowedError, objectsInApplyOrder, renderPolicy, type OperatorSettings } from '../render/index.js';
 import { agentFailures } from './agent-failures.js';
 import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, whyApply, withAppliedHash } from './compare.js';
 import { conflictsOf, type ConflictView } from './conflicts.js';
-import { deployedEvent, policyRef, statusEvents, type PolicyEvent } from './events.js';
-import { ObservedDaemonSetSchema, ObservedObjectSchema, type ObservedDaemonSet, type ObservedPolicy } from './observed.js';
-import { objectPath, policyStatusPath } from './paths.js';
+import { deployedEvent, NO_EVENTS, policyRef, statusEvents, type PolicyEvent, type Recorder } from './events.js';
+import { keyOf, ObservedDaemonSetSchema, ObservedObjectSchema, type ObservedDaemonSet, type ObservedPolicy } from './observed.js';
 import { buildStatus, sameStatus, type Blocked } from './status.js';
 import type { World } from './world.js';
-
-export const FIELD_MANAGER = 'tapline-operator';
+import { WriteMemo, type Written, type WrittenPart } from './write-memo.js';
 
 export type ReconcileResult = 'success' | 'terminal';
 
+/** A rendered child of a policy, as it is applied. */
+export interface ChildObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; annotations?: Record<string, string> | undefined };
+}
+
+/**
+ * How the reconciler writes (the controller passes one that server-side applies through the
+ * operator's API client, as field manager tapline-operator, taking over conflicting fields).
+ */
+export interface Writer {
+  /**
+   * Applies a child object; resolves with what the API server stored, parsed with `schema`, or
+   * with `refused` when the API server refused the object (validation, admission, RBAC): that is
+   * reported in status and retried with backoff. Other failures reject.
+   */
+  apply<T>(obj: ChildObject, schema: z.ZodType<T>): Promise<{ stored: T } | { refused: Error }>;
+  /** Applies the status subresource of a policy; false when the policy is gone. */
+  applyStatus(policy: { apiVersion: string; kind: string; metadata: { name: string; namespace: string } }, status: SnifferPolicyStatus): Promise<boolean>;
+}
+
+/** The counters the reconciler keeps (by kind of child object). */
+export interface ReconcileMetrics {
+  /** Objects found already as desired (no write). */
+  writesSkipped: { inc(labels: { kind: string }): void };
+  /** Objects written. */
+  applies: { inc(labels: { kind: string }): void };
+}
+
+/** What a reconciler is made of; the controller builds it from its caches and its API client. */
 export interface ReconcilerOptions {
-  client: KubeClient;
+  writer: Writer;
   world: World;
   settings: OperatorSettings;
   log: Logger;
-  metrics: OperatorMetrics;
+  metrics: ReconcileMetrics;
   /** Kubernetes Events about the policies (default: none recorded). */
   events?: Recorder;
   now?: () => Date;
@@ -54,20 +79,11 @@ export interface ReconcilerOptions {
 
 type Parsed = { ok: true; policy: SnifferPolicy } | { ok: false; blocked: Blocked };
 
-/** Writes made from a cache that had not yet seen them: skipped, not repeated (see #skipStale). */
-interface WriteMemo {
-  basedOn: string;
-  digest: string;
-  /** What the API server returned for the write (newer than a cache still showing `basedOn`). */
-  result?: ObservedDaemonSet;
-  /** The status written (events compare the next status with it). */
-  status?: SnifferPolicyStatus;
-}
-
 export class Reconciler {
   readonly #o: ReconcilerOptions;
   readonly #parsed = new WeakMap<ObservedPolicy, Parsed>();
-  readonly #written = new Map<string, WriteMemo>();
+  /** Our writes the caches may not show yet (./write-memo.ts says why and how). */
+  readonly #written = new WriteMemo();
   /** Keys to reconcile again after a delay: a pod state that turns into a failure by time alone. */
   readonly #recheck = new Map<string, number>();
 
@@ -113,16 +129,10 @@ export class Reconciler {
     return ms;
   }
 
-  /** True when the cache still shows the state a write of the same content was based on. */
-  #skipStale(key: string, basedOn: string, digest: string): boolean {
-    const m = this.#written.get(key);
-    return m !== undefined && m.basedOn === basedOn && m.digest === digest;
-  }
-
   async reconcile(key: string): Promise<ReconcileResult> {
     const raw = this.#o.world.policy(key);
     if (!raw || raw.metadata.deletionTimestamp) {
-      for (const k of this.#written.keys()) if (k === key || k.startsWith(`${key}#`)) this.#written.delete(k);
+      this.#written.forget(key);
       this.#recheck.delete(key);
       return 'success';
     }
@@ -156,7 +166,7 @@ export class Reconciler {
     let ds: ObservedDaemonSet | undefined = dsName ? this.#o.world.daemonSet(dsKey(dsName)) : undefined;
     if (ds && !ds.metadata.ownerReferences?.some((r) => r.uid === raw.metadata.uid && r.controller)) ds = undefined;
     // A cache that has not yet seen our last DaemonSet write would show the old rollout as done.
-    const dsMemo = this.#written.get(`${key}#DaemonSet`);
+    const dsMemo = this.#written.get(key, 'DaemonSet');
     if (dsMemo?.result && (ds?.metadata.resourceVersion ?? '') === dsMemo.basedOn) ds = dsMemo.result;
 
     let applyError: string | undefined;
@@ -167,43 +177,43 @@ export class Reconciler {
       if (!parsed.policy.spec.paused) {
         const [cm, sa, daemonSet] = objectsInApplyOrder(desired);
         const objects = [cm, sa, excludeNodes(daemonSet, conflicts.excludedNodes)].map((o) => withAppliedHash(o));
-        try {
-          for (const obj of objects) {
-            const observed =
-              obj.kind === 'ConfigMap'
-                ? this.#o.world.configMap(dsKey(obj.metadata.name))
-                : obj.kind === 'ServiceAccount'
-                  ? this.#o.world.serviceAccount(dsKey(obj.metadata.name))
-                  : ds;
-            const memoKey = `${key}#${obj.kind}`;
-            const digest = obj.metadata.annotations?.[APPLIED_HASH_ANNOTATION] ?? '';
-            if (isUpToDate(obj, observed) || this.#skipStale(memoKey, observed?.metadata.resourceVersion ?? '', digest)) {
-              this.#o.metrics.writesSkipped.inc({ kind: obj.kind });
-              continue;
-            }
-            const schema = obj.kind === 'DaemonSet' ? ObservedDaemonSetSchema : ObservedObjectSchema;
-            const applied = await this.#o.client.apply(objectPath(obj), obj, schema, { fieldManager: FIELD_MANAGER, force: true });
-            const memo: WriteMemo = { basedOn: observed?.metadata.resourceVersion ?? '', digest };
-            if (obj.kind === 'DaemonSet') {
-              const deployed = deployedEvent({
-                daemonSet: obj.metadata.name,
-                configMap: cm.metadata.name,
-                hash: desired.configHash,
-                previousHash: templateConfigHash(observed as ObservedDaemonSet | undefined),
-                created: observed === undefined,
-              });
-              if (deployed) events.push(deployed);
-              ds = memo.result = applied as ObservedDaemonSet;
-            }
-            this.#written.set(memoKey, memo);
-            this.#o.metrics.applies.inc({ kind: obj.kind });
-            log.info({ kind: obj.kind, object: obj.metadata.name, created: observed === undefined, why: observed === undefined ? 'absent' : whyApply(obj, observed) }, 'applied');
+        for (const obj of objects) {
+          const observed =
+            obj.kind === 'ConfigMap'
+              ? this.#o.world.configMap(dsKey(obj.metadata.name))
+              : obj.kind === 'ServiceAccount'
+                ? this.#o.world.serviceAccount(dsKey(obj.metadata.name))
+                : ds;
+          const part = obj.kind as WrittenPart;
+          const digest = obj.metadata.annotations?.[APPLIED_HASH_ANNOTATION] ?? '';
+          if (isUpToDate(obj, observed) || this.#written.alreadyWritten(key, part, observed?.metadata.resourceVersion ?? '', digest)) {
+            this.#o.metrics.writesSkipped.inc({ kind: obj.kind });
+            continue;
           }
-        } catch (e) {
-          if (!(isInvalidObjectError(e) || isForbiddenError(e))) throw e;
-          // Refused by the API server (admission, RBAC): say so in status, and retry with backoff.
-          applyError = e.message;
-          failure = e;
+          const schema = obj.kind === 'DaemonSet' ? ObservedDaemonSetSchema : ObservedObjectSchema;
+          const outcome = await this.#o.writer.apply(obj, schema);
+          if ('refused' in outcome) {
+            // Refused by the API server (admission, RBAC): say so in status, and retry with backoff.
+            applyError = outcome.refused.message;
+            failure = outcome.refused;
+            break;
+          }
+          const applied = outcome.stored;
+          const memo: Written = { basedOn: observed?.metadata.resourceVersion ?? '', digest };
+          if (obj.kind === 'DaemonSet') {
+            const deployed = deployedEvent({
+              daemonSet: obj.metadata.name,
+              configMap: cm.metadata.name,
+              hash: desired.configHash,
+              previousHash: templateConfigHash(observed as ObservedDaemonSet | undefined),
+              created: observed === undefined,
+            });
+            if (deployed) events.push(deployed);
+            ds = memo.result = applied as ObservedDaemonSet;
+          }
+          this.#written.set(key, part, memo);
+          this.#o.metrics.applies.inc({ kind: obj.kind });
+          log.info({ kind: obj.kind, object: obj.metadata.name, created: observed === undefined, why: observed === undefined ? 'absent' : whyApply(obj, observed) }, 'applied');
         }
       }
     }
@@ -229,7 +239,7 @@ export class Reconciler {
     // Transitions are judged against the last status this process wrote, not the cache: the operator
     // is the only writer of status, and the cache may lag one or several of our writes (it can show a
     // newer version than the one our last write was based on and still not include that write).
-    const statusMemo = this.#written.get(`${key}#status`);
+    const statusMemo = this.#written.get(key, 'status');
     const before = statusMemo?.status ?? prevStatus;
     if (await this.#writeStatus(key, raw, prevStatus, status, log)) events.push(...statusEvents(before, status));
     const recorder = this.#o.events ?? NO_EVENTS;
@@ -242,21 +252,10 @@ export class Reconciler {
   /** Writes `status` unless the policy has it already; true when it was written. */
   async #writeStatus(key: string, raw: ObservedPolicy, prev: SnifferPolicyStatus | undefined, status: SnifferPolicyStatus, log: Logger): Promise<boolean> {
     const digest = objectHash({ ...status, conditions: status.conditions?.map(({ lastTransitionTime: _t, ...c }) => c) });
-    if (sameStatus(prev, status) || this.#skipStale(`${key}#status`, raw.metadata.resourceVersion, digest)) return false;
-    const { namespace, name } = raw.metadata;
-    try {
-      await this.#o.client.apply(
-        policyStatusPath(namespace, name),
-        { apiVersion: raw.apiVersion, kind: raw.kind, metadata: { name, namespace }, status },
-        ObservedObjectSchema,
-        { fieldManager: FIELD_MANAGER, force: true },
-      );
-    } catch (e) {
-      // Deleted meanwhile: nothing to report on.
-      if (isApiStatusError(e) && e.status === 404) return false;
-      throw e;
-    }
-    this.#written.set(`${key}#status`, { basedOn: raw.metadata.resourceVersion, digest, status });
+    if (sameStatus(prev, status) || this.#written.alreadyWritten(key, 'status', raw.metadata.resourceVersion, digest)) return false;
+    // Deleted meanwhile: nothing to report on.
+    if (!(await this.#o.writer.applyStatus(raw, status))) return false;
+    this.#written.set(key, 'status', { basedOn: raw.metadata.resourceVersion, digest, status });
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     const degraded = status.conditions?.find((c) => c.type === 'Degraded');
     log.info(

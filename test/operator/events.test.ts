@@ -5,12 +5,14 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EventRecorder, type EventInput } from '../../operator/controller/event-recorder.js';
+import { KubeConfig } from '@kubernetes/client-node';
+import { EventRecorder } from '../../operator/controller/event-recorder.js';
 import { KubeClient } from '../../operator/controller/kube-client.js';
 import { OperatorMetrics } from '../../operator/controller/metrics.js';
-import { deployedEvent, reconcileErrorEvent, statusEvents } from '../../operator/reconcile/events.js';
+import { deployedEvent, reconcileErrorEvent, statusEvents, type EventInput } from '../../operator/reconcile/events.js';
 import { buildStatus } from '../../operator/reconcile/status.js';
 import type { ObservedDaemonSet } from '../../operator/reconcile/observed.js';
+import { parseMetrics, sumMetric } from '../support/prometheus.js';
 
 const T = new Date('2025-01-01T00:00:00Z');
 const ds = (desired: number, ready: number): ObservedDaemonSet => ({
@@ -100,13 +102,22 @@ describe('EventRecorder', () => {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    client = new KubeClient({ server: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), insecureSkipTlsVerify: false }, { observer: metrics.observeRequest });
+    // Plain HTTP: client-node allows it only with TLS verification off.
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+      users: [{ name: 'u' }],
+      contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
+      currentContext: 'ctx',
+    });
+    client = new KubeClient(kc, { observer: metrics.observeRequest });
   });
 
   afterEach(async () => {
-    client.close();
     await new Promise((r) => server.close(r));
   });
+
+  const dropped = async (cause: string) => sumMetric(parseMetrics(await metrics.render()), 'tapline_operator_events_dropped_total', { cause });
 
   const recorder = (o: { burst?: number } = {}) =>
     new EventRecorder({ client, reportingInstance: 'op-0', log: pino({ level: 'silent' }), metrics, now: () => clock, ...o });
@@ -171,7 +182,7 @@ describe('EventRecorder', () => {
     expect(writes).toHaveLength(3); // 1 create + 2 series patches, then the bucket is empty
     expect(stored.size).toBe(1);
     expect([...stored.values()][0].series.count).toBe(3);
-    expect(metrics.eventsDropped.get({ cause: 'rateLimited' })).toBe(8);
+    expect(await dropped('rateLimited')).toBe(8);
     // Another object has its own budget.
     r.event(input('boom', 'uid-2'));
     await r.flush();
@@ -208,7 +219,7 @@ describe('EventRecorder', () => {
     const r = recorder();
     r.event({ ...input(), regarding: { ...input().regarding, namespace: 'no/such' } });
     await r.flush();
-    expect(metrics.eventsDropped.get({ cause: 'writeFailed' })).toBe(1);
+    expect(await dropped('writeFailed')).toBe(1);
     await r.stop();
     r.event(input());
     await r.flush();

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { isInvalidObjectError, isNotFoundError, isResourceExpiredError } from '../../operator/controller/errors.js';
-import { Informer, ObjectMetaSchema } from '../../operator/controller/informer.js';
+import { Informer } from '../../operator/controller/informer.js';
 import { KubeClient, type RequestRecord } from '../../operator/controller/kube-client.js';
 import { loadKubeconfig } from '../../operator/controller/kubeconfig.js';
+import { ObjectMetaSchema } from '../../operator/reconcile/observed.js';
 import { clusterEtcdUrl, clusterKubeconfig, SKIP_REASON, until } from './support/cluster.js';
 
 const kubeconfig = clusterKubeconfig();
@@ -36,8 +37,7 @@ describe.skipIf(!kubeconfig)(`operator API client on a real API server${kubeconf
   });
 
   afterAll(async () => {
-    await client?.request('delete', 'DELETE', `/api/v1/namespaces/${NS}`, z.unknown());
-    client?.close();
+    await client?.delete(`/api/v1/namespaces/${NS}`, z.unknown());
   });
 
   it('maps statuses to error classes and counts every request by verb, resource and code', async () => {
@@ -94,7 +94,7 @@ describe.skipIf(!kubeconfig)(`operator API client on a real API server${kubeconf
       expect(inf.keys()).toEqual([`${NS}/before`]);
       await apply('after', '1');
       await apply('after', '2');
-      await client.request('delete', 'DELETE', cmPath('before'), z.unknown());
+      await client.delete(cmPath('before'), z.unknown());
       await until('the events', async () => (events.length >= 4 ? true : undefined));
       expect(events).toEqual(['add before', 'add after', 'update after 2', 'delete before']);
       expect(inf.get(`${NS}/after`)?.data).toEqual({ v: '2' });

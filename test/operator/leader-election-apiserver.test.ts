@@ -24,8 +24,7 @@ describe.skipIf(!kubeconfig)(`leader election on a real Lease${kubeconfig ? '' :
   });
 
   afterAll(async () => {
-    await client?.request('delete', 'DELETE', `/api/v1/namespaces/${NS}`, z.unknown());
-    client?.close();
+    await client?.delete(`/api/v1/namespaces/${NS}`, z.unknown());
   });
 
   function candidate(identity: string, leaseName: string) {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { z } from 'zod';
 import { PLURAL } from '../../operator/api/policy.js';
+import { ApiWriter } from '../../operator/controller/api-writer.js';
 import { KubeClient, WRITE_VERBS, type RequestRecord } from '../../operator/controller/kube-client.js';
 import { loadKubeconfig } from '../../operator/controller/kubeconfig.js';
 import { OperatorMetrics } from '../../operator/controller/metrics.js';
@@ -32,8 +33,7 @@ describe.skipIf(!kubeconfig)(`reconciler on a real API server${kubeconfig ? '' :
   });
 
   afterAll(async () => {
-    await client?.request('delete', 'DELETE', `/api/v1/namespaces/${NS}`, z.unknown());
-    client?.close();
+    await client?.delete(`/api/v1/namespaces/${NS}`, z.unknown());
   });
 
   it('reports a spec its schema refuses as InvalidSpec, creates nothing, and does not write again for the same generation', async () => {
@@ -51,7 +51,7 @@ describe.skipIf(!kubeconfig)(`reconciler on a real API server${kubeconfig ? '' :
       agentPods: () => [],
     };
     const reconciler = new Reconciler({
-      client,
+      writer: new ApiWriter(client),
       world,
       settings: OperatorSettingsSchema.parse({ agentImage: 'img:1' }),
       log: pino({ level: 'silent' }),
@@ -70,7 +70,7 @@ describe.skipIf(!kubeconfig)(`reconciler on a real API server${kubeconfig ? '' :
     // Terminal: with the status now showing it, the same generation needs no write.
     const withStatus: ObservedPolicy = { ...cached, status: p.status, metadata: { ...cached.metadata, resourceVersion: p.metadata.resourceVersion } };
     const again = new Reconciler({
-      client,
+      writer: new ApiWriter(client),
       world: { ...world, policy: () => withStatus, policies: () => [withStatus] },
       settings: OperatorSettingsSchema.parse({ agentImage: 'img:1' }),
       log: pino({ level: 'silent' }),

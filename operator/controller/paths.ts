@@ -1,4 +1,4 @@
-// REST paths of the objects the operator reads and writes.
+// REST paths of the objects the operator reads (informers) and writes (ApiWriter).
 import { API_VERSION, PLURAL } from '../api/policy.js';
 
 const PLURALS: Record<string, string> = {
