@@ -14,6 +14,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { holdHugepages } from '../support/hugepages-lock.js';
+
 import {
   buildLiveCapture, diffIgnoringTime, dpdkLeftovers, liveSkipReason, parseRecords, runCapture, summaryNumber, TestNetns, type LiveCapture,
 } from './live-support.js';
@@ -117,8 +119,11 @@ describe.skipIf(skipReason !== null)(`DPDK capture on 2 MiB hugepages${skipReaso
   let replayed: LiveCapture;
   let leftoversBefore: string[];
   let freeBefore: number;
+  let releasePool: (() => void) | undefined;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    // The pool is the machine's: real-node clusters reserve and return pages too (test/nodes).
+    releasePool = await holdHugepages('test/capture/dpdk-hugepages.test.ts');
     leftoversBefore = dpdkLeftovers();
     const free = free2M();
     if (free < PAGES_NEEDED) {
@@ -142,13 +147,14 @@ describe.skipIf(skipReason !== null)(`DPDK capture on 2 MiB hugepages${skipReaso
     freeBefore = meminfoFree();
     replayed = buildLiveCapture('dpdk-hugepages-pcap', 31, { extraFlows: 20, fragments: true });
     netns.create();
-  });
+  }, 25 * 60_000);
 
   afterAll(() => {
     netns.destroy();
     if (mounted) spawnSync('umount', [mount], { stdio: 'ignore' });
     if (tmp) rmSync(tmp, { recursive: true, force: true });
     if (oldNrHugepages !== undefined) writeFileSync(path.join(PAGES_2M, 'nr_hugepages'), String(oldNrHugepages));
+    releasePool?.();
   });
 
   /** Nothing left once a capture has exited: every page back, no file in the mount, no runtime directory. */

@@ -23,7 +23,6 @@ describe.skipIf(liveSkipReason !== null)('capture start-up failures', () => {
     ['a core list naming CPUs the process may not use', [...NO_HUGE, '--vdev', 'net_null0', '--cores', '0,4000'], /cores: CPU 4000 is not one this process may use/],
     ['a core list too short for the workers', [...NO_HUGE, '--vdev', 'net_null0', '--cores', '0', '-w', '1'], /names 1 CPU\(s\); DPDK needs 2/],
     ['a malformed core list', [...NO_HUGE, '--vdev', 'net_null0', '--cores', '0-'], /--cores: expected a core list/],
-    ['no hugepages without --no-huge', ['--backend', 'dpdk', '--vdev', 'net_null0', '--duration', '1'], /no free hugepages on this node: .* or run with --no-huge/],
     ['a filter that does not compile (DPDK)', [...NO_HUGE, '--vdev', 'net_null0', '--filter', 'tcp port'], /filter "tcp port" does not compile/],
     ['a filter that does not compile (AF_PACKET)', ['--backend', 'afpacket', '--iface', 'lo', '--filter', 'udp and and', '--duration', '1'], /filter "udp and and" does not compile/],
     ['an interface that does not exist', ['--backend', 'afpacket', '--iface', 'tapline-nope0', '--duration', '1'], /interface tapline-nope0 does not exist/],

@@ -10,6 +10,7 @@ import { waitFor } from '../../scripts/cluster/kube-client.mjs';
 import { ensureNatsTools } from '../../scripts/nats/tools.mjs';
 import { ensureHelmTools } from '../../scripts/helm/tools.mjs';
 import { ensureImages } from '../../scripts/images/build.mjs';
+import { holdHugepages } from '../support/hugepages-lock.js';
 import { runDemo } from './main.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -18,6 +19,8 @@ describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => 
   it.each(['real nodes', 'kwok'] as const)('%s: brings everything up, stores flows from every selected node and one SYN flood alert, and stops cleanly', async (mode) => {
     const lines: string[] = [];
     const kwok = mode === 'kwok';
+    // Real nodes reserve hugepages at start and give them back at stop: the pool is the machine's.
+    const releasePool = kwok ? undefined : await holdHugepages('test/demo/demo.test.ts');
     const r = await runDemo({
       repoRoot: process.cwd(),
       harness: { startCluster, stopCluster, kubeClient, waitFor, ensureNatsTools, ensureHelmTools, ensureImages },
@@ -26,7 +29,7 @@ describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => 
       refreshSeconds: 4,
       print: (m) => lines.push(m),
       log: () => undefined,
-    });
+    }).finally(() => releasePool?.());
     const out = lines.join('\n');
     expect(out).toMatch(/ddos-watch\s+afpacket\s+2\s+2\s+2\s+True\s+AgentsReady/);
     expect(r.agentNodes).toEqual(r.captureNodes);

@@ -25,6 +25,7 @@ import { examplePolicy } from '../helm/support/examples.js';
 import { NATS_BUILD_TIMEOUT_MS, NatsTestServer } from '../nats/server.js';
 import { readStream } from '../nats/stream-reader.js';
 import { until } from '../operator/support/cluster.js';
+import { holdHugepages } from '../support/hugepages-lock.js';
 import { condition, policyPath, waitForPolicy } from '../operator/support/policies.js';
 import {
   addNodeCapturePair, CAPTURE_IF, isRoot, replayOnNode, startRealCluster, type RealCluster,
@@ -60,10 +61,13 @@ describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${wh
   let nats: NatsTestServer;
   const traffic = new Map<string, LiveCapture>();
   let flood: { file: string; expected: FlowRecordJson[] };
+  let releasePool: (() => void) | undefined;
 
   beforeAll(async () => {
     const { ensureImages } = await import('../../scripts/images/build.mjs');
     images = await ensureImages({ log: (m: string) => process.stderr.write(`[images] ${m}\n`) });
+    // The nodes reserve hugepages at start and return them at stop: the pool is the machine's.
+    releasePool = await holdHugepages('test/nodes/real-pods.test.ts');
     // Two real nodes labelled for capture, and one kwok node that is not: agents must land on the
     // real ones only.
     cluster = await startRealCluster({ realNodes: 2, kwokNodes: 1, labels: () => ({ 'tapline.dev/capture': 'true' }) });
@@ -81,6 +85,7 @@ describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${wh
   afterAll(async () => {
     await nats?.cleanup();
     await cluster?.stop();
+    releasePool?.();
   }, 180_000);
 
   const applyPolicy = async (name: string, spec: unknown) => {
