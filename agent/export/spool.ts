@@ -3,6 +3,13 @@
 // messages go to disk too, and memory refills from the oldest files, so messages leave in the
 // order they came. When both tiers are full the configured rule drops the oldest waiting
 // messages or the arriving one; every dropped message and record is reported to onDrop.
+//
+// push() and shift() never wait for the disk (disk-spool.ts: writes are write-behind, reads are
+// read-ahead): memory refills from the disk tier as its oldest messages come back into memory.
+// When the disk falls more than WRITE_BEHIND_BYTES behind the input, the arriving message is
+// dropped and counted like one that finds the spool full, whatever onFull says (the older ones are
+// already on their way to disk, and waiting would stall the drain loop); fill reads 1 meanwhile,
+// so that inputs that can wait (capture files, Exporter.waitForRoom) wait instead.
 import { DiskSpool } from './disk-spool.js';
 import type { MessageKind, OutboundMessage } from './message.js';
 import type { SpoolSettings } from './options.js';
@@ -40,7 +47,7 @@ export class Spool {
     private readonly settings: SpoolSettings,
     private readonly onDrop: (d: Dropped) => void,
   ) {
-    this.disk = settings.dir !== undefined && settings.diskBytes > 0 ? new DiskSpool(settings.dir) : undefined;
+    this.disk = settings.dir !== undefined && settings.diskBytes > 0 ? new DiskSpool(settings.dir, () => this.refill('none')) : undefined;
     // what an earlier run left on disk waits first (records counted from each file's header)
     this.recordCount = this.disk?.records ?? 0;
   }
@@ -48,6 +55,16 @@ export class Spool {
   /** Files an earlier run left that could not be read back. */
   get damagedFiles(): number {
     return this.disk?.damaged ?? 0;
+  }
+
+  /** Messages read from disk on the event loop because their read-ahead was late (DiskSpool.syncReads). */
+  get syncReads(): number {
+    return this.disk?.syncReads ?? 0;
+  }
+
+  /** Resolves once the disk tier's writes, removals and reads so far are done (DiskSpool.settled). */
+  settled(): Promise<void> {
+    return this.disk?.settled() ?? Promise.resolve();
   }
 
   get length(): number {
@@ -58,8 +75,12 @@ export class Spool {
     return this.memBytes + (this.disk?.bytes ?? 0);
   }
 
-  /** Fraction of the whole spool (memory plus disk) in use, 0..1. */
+  /**
+   * Fraction of the whole spool (memory plus disk) in use, 0..1; 1 while the disk is too far behind
+   * to take the next message (so that inputs that can wait, wait, rather than lose it).
+   */
   get fill(): number {
+    if (this.disk?.backedUp && this.disk.length > 0) return 1;
     return this.bytes / (this.settings.memoryBytes + (this.disk ? this.settings.diskBytes : 0));
   }
 
@@ -78,17 +99,20 @@ export class Spool {
 
   push(m: OutboundMessage): void {
     for (;;) {
-      if (this.tryPush(m)) return;
-      if (this.settings.onFull === 'dropNewest' || this.length === 0) {
+      const r = this.tryPush(m);
+      if (r === 'queued') break;
+      // the disk behind: dropping older messages would not make it write faster
+      if (r === 'behind' || this.settings.onFull === 'dropNewest' || this.length === 0) {
         this.onDrop({ kind: m.kind, records: m.records, msgId: m.msgId });
-        return;
+        break;
       }
       this.dropOldest();
     }
+    this.refill('none');
   }
 
   shift(): OutboundMessage | undefined {
-    if (this.memHead === this.memory.length) this.refill();
+    if (this.memHead === this.memory.length) this.refill('head');
     if (this.memHead === this.memory.length) return undefined;
     const m = this.memory[this.memHead]!;
     this.memory[this.memHead] = undefined as unknown as OutboundMessage;
@@ -96,26 +120,28 @@ export class Spool {
     this.compact();
     this.memBytes -= m.payload.length + MEMORY_OVERHEAD;
     this.recordCount -= m.records;
-    this.refill();
+    this.refill('none');
     return m;
   }
 
-  private tryPush(m: OutboundMessage): boolean {
+  private tryPush(m: OutboundMessage): 'queued' | 'full' | 'behind' {
     const size = m.payload.length + MEMORY_OVERHEAD;
     const diskBusy = this.disk !== undefined && this.disk.length > 0;
     if (!diskBusy && this.memBytes + size <= this.settings.memoryBytes) {
       this.memory.push(m);
       this.memBytes += size;
       this.recordCount += m.records;
-      return true;
+      return 'queued';
     }
-    if (this.disk && this.disk.bytes + DiskSpool.sizeOf(m) <= this.settings.diskBytes) {
+    const bytes = this.disk ? DiskSpool.sizeOf(m) : 0;
+    if (this.disk && this.disk.bytes + bytes <= this.settings.diskBytes) {
+      if (!this.disk.canAppend(bytes)) return 'behind';
       this.disk.append(m);
       this.spilled++;
       this.recordCount += m.records;
-      return true;
+      return 'queued';
     }
-    return false;
+    return 'full';
   }
 
   private dropOldest(): void {
@@ -127,7 +153,7 @@ export class Spool {
       this.memBytes -= m.payload.length + MEMORY_OVERHEAD;
       this.recordCount -= m.records;
       this.onDrop({ kind: m.kind, records: m.records, msgId: m.msgId });
-      this.refill();
+      this.refill('fit'); // the room it left goes to the oldest files, so that the disk has room
       return;
     }
     const e = this.disk?.drop();
@@ -137,14 +163,21 @@ export class Spool {
     }
   }
 
-  /** Moves the oldest files into memory while they fit. */
-  private refill(): void {
+  /**
+   * Moves the oldest messages of the disk tier into memory while they fit: those in memory already
+   * (read back, or not yet written). One that must be read first is read synchronously, as a last
+   * resort (DiskSpool.shift), only by `sync`: 'head' when memory is empty (shift() has nothing to
+   * hand out otherwise), 'fit' whenever it fits (dropOldest, so that no more is dropped than the
+   * rule needs). Otherwise the read-ahead calls this again when the next message is back.
+   */
+  private refill(sync: 'none' | 'head' | 'fit'): void {
     const disk = this.disk;
     if (!disk) return;
     for (let e = disk.peek(); e; e = disk.peek()) {
       const size = e.bytes + MEMORY_OVERHEAD;
       const empty = this.memHead === this.memory.length;
       if (!empty && this.memBytes + size > this.settings.memoryBytes) return;
+      if (!e.resident && !(sync === 'fit' || (sync === 'head' && empty))) return;
       const m = disk.shift()!;
       this.memory.push(m);
       this.memBytes += m.payload.length + MEMORY_OVERHEAD;
