@@ -1,22 +1,24 @@
 // `tapline agent --config FILE [--check]`: the node agent (what each DaemonSet pod runs).
-import { engineOptions } from '../../agent/config/engine-options.js';
-import { isAgentConfigError, isConfigFileError } from '../../agent/config/errors.js';
-import { loadAgentConfig } from '../../agent/config/load.js';
-import { loadNatsAuth } from '../../agent/export/credentials.js';
 import {
+  engineOptions,
+  exportSettings,
+  isAgentConfigError,
+  isCaptureFileError,
+  isConfigFileError,
   isCredentialsError,
+  isEngineConfigError,
+  isEngineCrashError,
   isNatsConnectError,
   isSpoolError,
   isStreamMissingError,
   isStreamSetupError,
   isStreamSubjectsError,
-} from '../../agent/export/errors.js';
-import { exportSettings } from '../../agent/export/options.js';
-import { isEngineConfigError, isCaptureFileError } from '../../agent/engine/errors.js';
-import { runAgent } from '../../agent/run/agent.js';
-import { isEngineCrashError } from '../../agent/run/errors.js';
-import { rootLogger } from '../../agent/run/logger.js';
-import { writeTerminationMessage } from '../../agent/run/termination-log.js';
+  loadAgentConfig,
+  loadNatsAuth,
+  rootLogger,
+  runAgent,
+  writeTerminationMessage,
+} from '../../agent/index.js';
 import { parseAgentArgs } from './options.js';
 
 export const AGENT_USAGE = `usage: tapline agent --config FILE [--check]

@@ -1,7 +1,7 @@
 // `tapline analyze FILE`: every flow record of a capture file, as JSON lines
 // (stdout) or a top-N table, with a summary on stderr.
 
-import { Engine } from '../../agent/engine/engine.js';
+import { Engine } from '../../agent/index.js';
 import { AlertReport } from '../output/alert-report.js';
 import { DETECT_USAGE } from '../output/detect-options.js';
 import { flowOutput, writeFlows } from '../output/flow-output.js';

@@ -2,8 +2,7 @@
 // writing flow records like `tapline analyze` does for files, until
 // --duration passes or SIGINT/SIGTERM; then every live flow is flushed and
 // the summary (with the source's own drop counters) goes to stderr.
-import { Engine, type EngineOptions } from '../../agent/engine/engine.js';
-import type { EngineStats } from '../../agent/engine/stats.js';
+import { Engine, type EngineOptions, type EngineStats } from '../../agent/index.js';
 import { summary } from '../analyze/summary.js';
 import { byteSize, thousands } from '../format.js';
 import { AlertReport } from '../output/alert-report.js';

@@ -1,7 +1,7 @@
 // `tapline operator`: runs the operator until SIGTERM/SIGINT, then stops informers, releases the
 // leader Lease and exits 0.
 import { pino } from 'pino';
-import { startOperator } from '../../operator/main.js';
+import { startOperator } from '../../operator/index.js';
 import { OPERATOR_USAGE, parseOperatorArgs } from './options.js';
 
 export { OPERATOR_USAGE };

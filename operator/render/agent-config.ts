@@ -6,7 +6,7 @@ import {
   subjectToken,
   type AgentConfig,
   type CaptureConfig,
-} from '../../agent/config/schema.js';
+} from '../../agent/index.js';
 import type { SnifferPolicy } from '../api/policy.js';
 import { AgentConfigRefusedError } from './errors.js';
 import { MOUNTS } from './mounts.js';

@@ -1,5 +1,5 @@
 // The ConfigMap holding the agent config JSON.
-import { AGENT_CONFIG_KEY } from '../../agent/config/schema.js';
+import { AGENT_CONFIG_KEY } from '../../agent/index.js';
 import type { PolicyMetadata } from '../api/policy.js';
 import { agentResourceName } from './names.js';
 import { ownedMetadata } from './owner.js';

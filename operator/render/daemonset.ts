@@ -1,5 +1,5 @@
 // The agent DaemonSet: one agent per selected node.
-import { AGENT_CONFIG_KEY, AGENT_CONFIG_PATH } from '../../agent/config/schema.js';
+import { AGENT_CONFIG_KEY, AGENT_CONFIG_PATH } from '../../agent/index.js';
 import type { SnifferPolicy } from '../api/policy.js';
 import { backendNeeds } from './backend.js';
 import { PrivilegedNotAllowedError } from './errors.js';

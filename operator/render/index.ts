@@ -1,6 +1,6 @@
 // render: a policy and the operator's settings in, the desired objects out. Pure: no I/O, no
 // clock, no randomness; the same input gives byte-identical objects.
-import type { AgentConfig } from '../../agent/config/schema.js';
+import type { AgentConfig } from '../../agent/index.js';
 import type { SnifferPolicy } from '../api/policy.js';
 import { agentConfig, agentConfigJson, configHash } from './agent-config.js';
 import { renderConfigMap } from './configmap.js';

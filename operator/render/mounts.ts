@@ -1,5 +1,5 @@
 // Paths inside the agent container (shared by the config and the DaemonSet).
-import { AGENT_CONFIG_DIR } from '../../agent/config/schema.js';
+import { AGENT_CONFIG_DIR } from '../../agent/index.js';
 
 export const MOUNTS = {
   config: AGENT_CONFIG_DIR,

@@ -33,6 +33,29 @@ afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+/** npm packages one side needs and the other does not (the addon's build tools: neither image). */
+const SIDE_PACKAGES = ['cmake-js', 'node-addon-api', 'node-api-headers', '@nats-io/jetstream', '@kubernetes/client-node'];
+
+/**
+ * What of Tapline an image holds: the files under /opt/tapline/dist, whether the native addon is
+ * there, and which of SIDE_PACKAGES are in node_modules; read by node in the image.
+ */
+function contents(ref: string): { dist: string[]; addon: boolean; packages: string[] } {
+  const script = `
+    const fs = require('node:fs');
+    const path = require('node:path');
+    const dist = fs.readdirSync('/opt/tapline/dist', { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile()).map((e) => path.relative('/opt/tapline/dist', path.join(e.parentPath ?? e.path, e.name))).sort();
+    console.log(JSON.stringify({
+      dist,
+      addon: fs.existsSync('/opt/tapline/build/Release/tapline_native.node'),
+      packages: ${JSON.stringify(SIDE_PACKAGES)}.filter((p) => fs.existsSync('/opt/tapline/node_modules/' + p + '/package.json')),
+    }));`;
+  const r = runContainer(ref, ['-e', script], { entrypoint: 'node', timeoutMs: RUN_TIMEOUT_MS });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout.trim()) as { dist: string[]; addon: boolean; packages: string[] };
+}
+
 /** The mounted directory's file as the container sees it. */
 const inContainer = (name: string) => `/config/${name}`;
 const mount = () => `${dir}:/config:ro`;
@@ -67,6 +90,16 @@ describe('agent image', () => {
     expect(r.stdout).toBe('');
   }, RUN_TIMEOUT_MS);
 
+  it('`tapline agent` loads the agent\'s runtime: it starts, serves metrics, and exits 1 on a NATS it cannot reach', () => {
+    writeConfig(path.join(dir, 'run.json'), agentConfig('nats://nats.tapline.svc:4222', inContainer('one.pcap'), 9464));
+    const r = runContainer(images.agent.ref, ['agent', '--config', inContainer('run.json')], {
+      env: { NODE_NAME: 'node-a' }, volumes: [mount()], timeoutMs: RUN_TIMEOUT_MS,
+    });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toContain('"msg":"metrics listening"');
+    expect(r.stderr).toMatch(/^tapline agent: cannot connect to NATS \(nats:\/\/nats\.tapline\.svc:4222\)/m);
+  }, RUN_TIMEOUT_MS);
+
   it('loads its native addon: `tapline analyze` of a capture file gives flow records', () => {
     const r = runContainer(images.agent.ref, ['analyze', inContainer('one.pcap'), '--format', 'jsonl'], { volumes: [mount()], timeoutMs: RUN_TIMEOUT_MS });
     expect(r.status, r.stderr).toBe(0);
@@ -82,6 +115,28 @@ describe('agent image', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/capture {5}received 5, dropped 0/);
     expect(JSON.parse(r.stdout.trim().split('\n')[0]!)).toMatchObject({ packets: 5, endReason: 'shutdown' });
+  }, RUN_TIMEOUT_MS);
+
+  it('carries the agent\'s side only: no operator but the policy\'s detector defaults, no native build tools', () => {
+    const c = contents(images.agent.ref);
+    expect(c.addon).toBe(true);
+    expect(c.packages).toEqual(['@nats-io/jetstream']); // not the build tools, not the operator's Kubernetes client
+    // cli/output/detect-options.ts takes `--detect`'s defaults from the policy schema.
+    expect(c.dist.filter((f) => f.startsWith('operator/'))).toEqual(['operator/api/cel.js', 'operator/api/detectors.js']);
+    expect(c.dist).toContain('cli/main.js');
+    for (const command of ['agent', 'analyze', 'capture']) expect(c.dist).toContain(`cli/${command}/command.js`);
+    expect(c.dist.filter((f) => f.startsWith('cli/operator/'))).toEqual([]);
+    expect(c.dist).toContain('agent/run/agent.js');
+    expect(c.dist.filter((f) => f.endsWith('.map') || f.includes('.test.'))).toEqual([]);
+  }, RUN_TIMEOUT_MS);
+
+  it('`tapline operator` says the operator is not in this image; `tapline --help` still lists every command', () => {
+    const op = runContainer(images.agent.ref, ['operator', '--help'], { timeoutMs: RUN_TIMEOUT_MS });
+    expect(op.status).toBe(1);
+    expect(op.stderr).toBe("tapline: the operator command is not in this installation (it comes with Tapline's operator side: the tapline operator image runs it)\n");
+    const help = runContainer(images.agent.ref, ['--help'], { timeoutMs: RUN_TIMEOUT_MS });
+    expect(help.status, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/^usage: tapline <command>[^]*\n {2}operator /);
   }, RUN_TIMEOUT_MS);
 });
 
@@ -121,6 +176,28 @@ describe('operator image', () => {
     expect(seen).toMatchObject({ uid: 65532, gid: 65532, root: 'EROFS', app: 'EROFS' });
     expect(seen.operator.status).toBe(1);
     expect(seen.operator.stderr).toBe('tapline operator: not running in a cluster (KUBERNETES_SERVICE_HOST/PORT unset) and no --kubeconfig given\n');
+  }, RUN_TIMEOUT_MS);
+
+  it('carries the operator\'s side only: of the agent its public module and what that loads, not its runtime; no addon', () => {
+    const c = contents(images.operator.ref);
+    expect(c.addon).toBe(false);
+    // Not the build tools, nor JetStream (the agent's exporter); the Kubernetes client where the operator uses it.
+    expect(c.packages.filter((p) => p !== '@kubernetes/client-node')).toEqual([]);
+    expect(c.dist.filter((f) => f.startsWith('cli/'))).toEqual(['cli/main.js', 'cli/operator/command.js', 'cli/operator/options.js', 'cli/usage-error.js']);
+    expect(c.dist).toContain('operator/main.js');
+    expect(c.dist).toContain('agent/index.js');
+    expect(c.dist).toContain('agent/config/schema.js');
+    // The agent's runtime, which agent/index.js loads only when an agent runs.
+    for (const f of ['agent/run/agent.js', 'agent/export/exporter.js', 'agent/export/spool.js', 'agent/alerts/alert-poller.js', 'agent/metrics/agent-metrics.js']) {
+      expect(c.dist, f).not.toContain(f);
+    }
+    expect(c.dist.filter((f) => f.endsWith('.map') || f.includes('.test.'))).toEqual([]);
+  }, RUN_TIMEOUT_MS);
+
+  it('`tapline analyze` says the agent\'s side is not in this image', () => {
+    const r = runContainer(images.operator.ref, ['analyze', '/nowhere.pcap'], { readOnly: true, timeoutMs: RUN_TIMEOUT_MS });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("tapline: the analyze command is not in this installation (it comes with Tapline's agent side: the tapline agent image runs it)\n");
   }, RUN_TIMEOUT_MS);
 });
 
