@@ -10,10 +10,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
-import { runLogged, withDirLock } from '../lib/go-tools.mjs';
-import {
-  buildah, buildTimeoutMs, downloadsDir, exportArchive, ImageBuildError, imagesDir, KEY_LABEL, pruneOldArchives, pruneOldImages, restoreFromCache,
-} from './buildah.mjs';
+import { runLogged } from '../lib/go-tools.mjs';
+import { buildah, buildTimeoutMs, downloadsDir, ensureScratchImage, ImageBuildError, imagesDir } from './buildah.mjs';
 import { contentKey, fileParts, scriptFiles } from './content-key.mjs';
 
 export const SUITE = 'bookworm';
@@ -170,55 +168,30 @@ async function makeRootfs(rootfs, mirrors, logPath, log) {
 
 /** Builds BASE_REF unless it exists with the same key; exports it to <cache>/images/node/<key>.oci.tar. */
 export async function ensureBaseImage({ log = (m) => process.stderr.write(`${m}\n`) } = {}) {
-  const started = Date.now();
   const mirrors = debianMirrors();
   const key = baseImageKey(mirrors);
-  const dir = imagesDir('node');
-  const archive = join(dir, `${key}.oci.tar`);
-  const refs = [BASE_REF, `localhost/tapline/node:${NODE_VERSION}-${SUITE}-${key}`];
-  const result = (built) => ({ ref: BASE_REF, archive, key, built, seconds: (Date.now() - started) / 1000 });
-  if (restoreFromCache({ refs, key, archive })) return result(false);
-
-  mkdirSync(dir, { recursive: true });
-  return withDirLock(join(dir, key), async () => {
-    if (restoreFromCache({ refs, key, archive })) return result(false);
-    log(`building ${BASE_REF} (key ${key}; once, later runs reuse it)`);
-    const work = join(dir, `.work-${process.pid}`);
-    for (const e of readdirSync(dir)) if (e.startsWith('.work-')) rmSync(join(dir, e), { recursive: true, force: true });
-    mkdirSync(work);
-    const logPath = join(dir, `${key}.log`);
-    writeFileSync(logPath, '');
-    try {
+  return ensureScratchImage({
+    name: 'node', ref: BASE_REF, keyedRef: `localhost/tapline/node:${NODE_VERSION}-${SUITE}-${key}`,
+    repo: 'localhost/tapline/node', keyedPrefix: `${NODE_VERSION}-${SUITE}-`, key, timestamp: SOURCE_DATE_EPOCH, log,
+    async build(work) {
+      const logPath = join(imagesDir('node'), `${key}.log`);
+      writeFileSync(logPath, '');
       const rootfs = join(work, 'rootfs');
       await makeRootfs(rootfs, mirrors, logPath, log);
       const tar = join(work, 'rootfs.tar');
       sh('tar', ['--sort=name', `--mtime=@${SOURCE_DATE_EPOCH}`, '--clamp-mtime', '--numeric-owner',
         '--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime', '-C', rootfs, '-cf', tar, '.'], 'tar of the root filesystem');
       rmSync(rootfs, { recursive: true, force: true });
-      const ctr = buildah(['from', '--quiet', 'scratch'], { image: BASE_REF });
-      try {
+      return (ctr) => {
         buildah(['add', '--quiet', ctr, tar, '/'], { image: BASE_REF });
         buildah(['config',
           '--env', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', '--env', `NODE_VERSION=${NODE_VERSION}`,
           '--cmd', '["node"]',
-          '--label', `${KEY_LABEL}=${key}`,
           '--label', 'org.opencontainers.image.title=tapline-node',
           '--label', `org.opencontainers.image.description=Debian ${SUITE} (debootstrap ${VARIANT}) with Node.js ${NODE_VERSION} and npm ${NPM_VERSION}`,
           '--label', `org.opencontainers.image.version=${NODE_VERSION}-${SUITE}`,
           ctr], { image: BASE_REF });
-        buildah(['commit', '--quiet', '--timestamp', String(SOURCE_DATE_EPOCH), ctr, refs[0]], { image: BASE_REF });
-      } finally {
-        spawnSync('buildah', ['--storage-driver', 'vfs', 'rm', ctr], { stdio: 'ignore' });
-      }
-      buildah(['tag', refs[0], refs[1]], { image: BASE_REF });
-      exportArchive(BASE_REF, archive);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    pruneOldArchives(dir, key);
-    pruneOldImages('localhost/tapline/node', `${NODE_VERSION}-${SUITE}-`, key, 1); // inputs that change rarely: no older build kept
-    const r = result(true);
-    log(`built ${BASE_REF} in ${r.seconds.toFixed(0)}s`);
-    return r;
-  }, buildTimeoutMs());
+      };
+    },
+  });
 }

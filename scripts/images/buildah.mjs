@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { cacheRoot, runLogged } from '../lib/go-tools.mjs';
+import { cacheRoot, runLogged, withDirLock } from '../lib/go-tools.mjs';
 
 export class ImageBuildError extends Error {
   constructor(message, { image, logPath, cause } = {}) {
@@ -152,4 +152,51 @@ function tail(path, n) {
   } catch {
     return '(no log)';
   }
+}
+
+/**
+ * An image made FROM scratch (the Debian base, the pause image): found by `key` in buildah's
+ * storage or in the archive cache, else built once under a per-key lock. `build(work)` prepares
+ * the content in a fresh work directory and returns `fill(ctr)`, which adds it to the scratch
+ * container and sets its config (buildah add/copy/config). The image is committed with the
+ * given timestamp, labelled with its key, tagged `ref` and `keyedRef`, exported to
+ * <cache>/images/<name>/<key>.oci.tar, and older builds of `repo` tagged `keyedPrefix*` pruned
+ * (their inputs change rarely: none kept).
+ */
+export async function ensureScratchImage({ name, ref, keyedRef, repo, keyedPrefix, key, timestamp, build, log }) {
+  const started = Date.now();
+  const dir = imagesDir(name);
+  const archive = join(dir, `${key}.oci.tar`);
+  const refs = [ref, keyedRef];
+  const result = (built) => ({ ref, archive, key, built, seconds: (Date.now() - started) / 1000 });
+  if (restoreFromCache({ refs, key, archive })) return result(false);
+
+  mkdirSync(dir, { recursive: true });
+  return withDirLock(join(dir, key), async () => {
+    if (restoreFromCache({ refs, key, archive })) return result(false);
+    log(`building ${ref} (key ${key}; once, later runs reuse it)`);
+    const work = join(dir, `.work-${process.pid}`);
+    for (const e of readdirSync(dir)) if (e.startsWith('.work-')) rmSync(join(dir, e), { recursive: true, force: true });
+    mkdirSync(work);
+    try {
+      const fill = await build(work);
+      const ctr = buildah(['from', '--quiet', 'scratch'], { image: ref });
+      try {
+        fill(ctr);
+        buildah(['config', '--label', `${KEY_LABEL}=${key}`, ctr], { image: ref });
+        buildah(['commit', '--quiet', '--timestamp', String(timestamp), ctr, refs[0]], { image: ref });
+      } finally {
+        spawnSync('buildah', [...STORAGE, 'rm', ctr], { stdio: 'ignore' });
+      }
+      buildah(['tag', refs[0], refs[1]], { image: ref });
+      exportArchive(ref, archive);
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+    pruneOldArchives(dir, key);
+    pruneOldImages(repo, keyedPrefix, key, 1);
+    const r = result(true);
+    log(`built ${ref} in ${r.seconds.toFixed(1)}s`);
+    return r;
+  }, buildTimeoutMs());
 }

@@ -2,14 +2,12 @@
 // build/pause/linux/pause.c from the k8s.io/kubernetes module the control plane is built from,
 // compiled static with gcc as its Makefile does, in an image FROM scratch (as registry.k8s.io/pause).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, utimesSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { findGo, goBuildEnv, pinnedVersions, withDirLock } from '../lib/go-tools.mjs';
+import { findGo, goBuildEnv, pinnedVersions } from '../lib/go-tools.mjs';
 import { repoRoot } from '../lib/run.mjs';
-import {
-  buildah, buildTimeoutMs, exportArchive, ImageBuildError, imagesDir, KEY_LABEL, pruneOldArchives, pruneOldImages, restoreFromCache,
-} from './buildah.mjs';
+import { buildah, ensureScratchImage, ImageBuildError } from './buildah.mjs';
 import { SOURCE_DATE_EPOCH } from './base-image.mjs';
 import { contentKey, fileParts, scriptFiles } from './content-key.mjs';
 
@@ -39,26 +37,15 @@ export function pauseSource() {
 const gccVersion = () => spawnSync('gcc', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? 'no gcc';
 
 export async function ensurePauseImage({ log = (m) => process.stderr.write(`${m}\n`) } = {}) {
-  const started = Date.now();
   const src = pauseSource();
   const key = contentKey([
     readFileSync(src.file), src.version, gccVersion(), ...CFLAGS, `SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH}`,
     ...fileParts(scriptFiles(import.meta.url, new URL('./buildah.mjs', import.meta.url))),
   ]);
-  const dir = imagesDir('pause');
-  const archive = join(dir, `${key}.oci.tar`);
-  const refs = [PAUSE_REF, `localhost/tapline/pause:${PAUSE_TAG}-${key}`];
-  const result = (built) => ({ ref: PAUSE_REF, archive, key, built, seconds: (Date.now() - started) / 1000 });
-  if (restoreFromCache({ refs, key, archive })) return result(false);
-
-  mkdirSync(dir, { recursive: true });
-  return withDirLock(join(dir, key), async () => {
-    if (restoreFromCache({ refs, key, archive })) return result(false);
-    log(`building ${PAUSE_REF} from ${src.file} (key ${key})`);
-    const work = join(dir, `.work-${process.pid}`);
-    for (const e of readdirSync(dir)) if (e.startsWith('.work-')) rmSync(join(dir, e), { recursive: true, force: true });
-    mkdirSync(work);
-    try {
+  return ensureScratchImage({
+    name: 'pause', ref: PAUSE_REF, keyedRef: `localhost/tapline/pause:${PAUSE_TAG}-${key}`,
+    repo: 'localhost/tapline/pause', keyedPrefix: `${PAUSE_TAG}-`, key, timestamp: SOURCE_DATE_EPOCH, log,
+    build(work) {
       copyFileSync(src.file, join(work, 'pause.c'));
       const bin = join(work, 'pause');
       const cc = spawnSync('gcc', [...CFLAGS, `-DVERSION=${src.version}`, '-o', bin, join(work, 'pause.c')], { encoding: 'utf8', cwd: work });
@@ -66,27 +53,13 @@ export async function ensurePauseImage({ log = (m) => process.stderr.write(`${m}
       const strip = spawnSync('strip', [bin], { encoding: 'utf8' });
       if (strip.status !== 0) throw new ImageBuildError(`strip failed: ${strip.stderr.trim()}`, { image: PAUSE_REF });
       utimesSync(bin, SOURCE_DATE_EPOCH, SOURCE_DATE_EPOCH);
-      const ctr = buildah(['from', '--quiet', 'scratch'], { image: PAUSE_REF });
-      try {
+      return (ctr) => {
         buildah(['copy', '--quiet', '--chmod', '0755', ctr, bin, '/pause'], { image: PAUSE_REF });
         buildah(['config', '--entrypoint', '["/pause"]', '--cmd', '', '--user', '65535:65535',
-          '--label', `${KEY_LABEL}=${key}`,
           '--label', 'org.opencontainers.image.title=tapline-pause',
           '--label', `org.opencontainers.image.description=Kubernetes pause ${src.version} (build/pause/linux/pause.c, static)`,
           ctr], { image: PAUSE_REF });
-        buildah(['commit', '--quiet', '--timestamp', String(SOURCE_DATE_EPOCH), ctr, refs[0]], { image: PAUSE_REF });
-      } finally {
-        spawnSync('buildah', ['--storage-driver', 'vfs', 'rm', ctr], { stdio: 'ignore' });
-      }
-      buildah(['tag', refs[0], refs[1]], { image: PAUSE_REF });
-      exportArchive(PAUSE_REF, archive);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    pruneOldArchives(dir, key);
-    pruneOldImages('localhost/tapline/pause', `${PAUSE_TAG}-`, key, 1); // inputs that change rarely: no older build kept
-    const r = result(true);
-    log(`built ${PAUSE_REF} in ${r.seconds.toFixed(1)}s`);
-    return r;
-  }, buildTimeoutMs());
+      };
+    },
+  });
 }
