@@ -58,33 +58,21 @@ describe.skipIf(!kubeconfig)(`failing agents in the policy status${kubeconfig ? 
       ...(ready || type === 'Initialized' || type === 'PodScheduled' ? {} : { reason: 'ContainersNotReady', message: 'containers with unready status: [agent]' }),
     }));
   const container = (pod: Pod, s: Record<string, unknown>) => ({ name: 'agent', image: pod.spec.containers[0]!.image, imageID: '', ...s });
+  /** The agent container waiting (not ready, not started), as the kubelet reports a failing one. */
+  const waiting = (pod: Pod, restartCount: number, state: Record<string, unknown>, lastState?: Record<string, unknown>) =>
+    setStatus(pod, {
+      phase: 'Running',
+      conditions: podConditions(false),
+      containerStatuses: [container(pod, { ready: false, started: false, restartCount, state: { waiting: state }, ...(lastState ? { lastState } : {}) })],
+    });
   const crashLoop = (pod: Pod, restartCount: number, backOff: string) =>
-    setStatus(pod, {
-      phase: 'Running',
-      conditions: podConditions(false),
-      containerStatuses: [
-        container(pod, {
-          ready: false,
-          started: false,
-          restartCount,
-          state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOff} restarting failed container=agent pod=${pod.metadata.name}` } },
-          lastState: { terminated: { exitCode: 1, reason: 'Error', message: `${AGENT_MSG}\n`, startedAt: now(), finishedAt: now() } },
-        }),
-      ],
-    });
+    waiting(
+      pod, restartCount,
+      { reason: 'CrashLoopBackOff', message: `back-off ${backOff} restarting failed container=agent pod=${pod.metadata.name}` },
+      { terminated: { exitCode: 1, reason: 'Error', message: `${AGENT_MSG}\n`, startedAt: now(), finishedAt: now() } },
+    );
   const imagePull = (pod: Pod) =>
-    setStatus(pod, {
-      phase: 'Running',
-      conditions: podConditions(false),
-      containerStatuses: [
-        container(pod, {
-          ready: false,
-          started: false,
-          restartCount: 1,
-          state: { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${pod.spec.containers[0]!.image}"` } },
-        }),
-      ],
-    });
+    waiting(pod, 1, { reason: 'ImagePullBackOff', message: `Back-off pulling image "${pod.spec.containers[0]!.image}"` });
   const healthy = (pod: Pod) =>
     setStatus(pod, {
       phase: 'Running',
