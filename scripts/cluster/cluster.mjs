@@ -18,6 +18,7 @@ import { CLUSTER_COMPONENTS, ensureBinaries, pinnedVersions } from './build.mjs'
 import { KubeClient, waitFor } from './kube-client.mjs';
 import { writeKubeconfig } from './kubeconfig.mjs';
 import { defaultClusterDir } from './paths.mjs';
+import { CAPTURE_LABEL, DEFAULT_RESOURCES, KWOK_ANNOTATION, MAX_NODES, nodeObject } from './kwok-nodes.mjs';
 import { generatePki } from './pki.mjs';
 import { assertRunning, freePorts, isOurProcess, startProcess, stopProcess } from './processes.mjs';
 import { ensureNodeTools } from './node-tools.mjs';
@@ -28,8 +29,7 @@ import {
 import { tailOfFile } from './util.mjs';
 
 export const STATE_FILE = 'state.json';
-export const CAPTURE_LABEL = 'tapline.dev/capture';
-export const KWOK_ANNOTATION = 'kwok.x-k8s.io/node';
+export { CAPTURE_LABEL, KWOK_ANNOTATION };
 const SERVICE_CIDR = REAL_SERVICE_CIDR; // ClusterIP allocation; only the API server's is served (real nodes DNAT it)
 const SERVICE_IP = '10.96.0.1';
 const STOP_ORDER = ['kwok', 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
@@ -115,56 +115,7 @@ function probe(url, { insecure = false, timeoutMs = 3_000 } = {}) {
   });
 }
 
-export const MAX_NODES = 2000;
-
-// Loopback addresses per node: the first 250 as before (127.100.i.0/24, 127.0.1.i+1); beyond that
-// (benchmarks with many nodes) 127.101-108.x.0/24 and 127.2-9.x.1, clear of kwok's own 127.100.255.0/24.
-function nodePodCidr(i) {
-  return i < 250 ? `127.100.${i}.0/24` : `127.${101 + ((i - 250) >> 8)}.${(i - 250) & 255}.0/24`;
-}
-function nodeAddress(i) {
-  return i < 250 ? `127.0.1.${i + 1}` : `127.${2 + ((i - 250) >> 8)}.${(i - 250) & 255}.1`;
-}
-
-function nodeObject(name, i, { capture, extraLabels, resources, kubeletVersion }) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      labels: {
-        'kubernetes.io/hostname': name,
-        'kubernetes.io/os': 'linux',
-        'kubernetes.io/arch': 'amd64',
-        'node.kubernetes.io/instance-type': 'kwok',
-        type: 'kwok',
-        ...(capture ? { [CAPTURE_LABEL]: 'true' } : {}),
-        ...extraLabels,
-      },
-      annotations: { [KWOK_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-    },
-    // Loopback pod CIDR and node address: anything that dials a pod or node IP stays on this host.
-    spec: { podCIDR: nodePodCidr(i), podCIDRs: [nodePodCidr(i)] },
-    status: {
-      addresses: [{ type: 'InternalIP', address: nodeAddress(i) }, { type: 'Hostname', address: name }],
-      capacity: resources,
-      allocatable: resources,
-      nodeInfo: {
-        architecture: 'amd64', operatingSystem: 'linux', kubeletVersion, kubeProxyVersion: '',
-        containerRuntimeVersion: 'kwok', kernelVersion: 'kwok', osImage: 'kwok', machineID: '', systemUUID: '', bootID: '',
-      },
-    },
-  };
-}
-
-const DEFAULT_RESOURCES = Object.freeze({
-  cpu: '32',
-  memory: '128Gi',
-  pods: '110',
-  'ephemeral-storage': '100Gi',
-  'hugepages-2Mi': '2Gi',
-  'hugepages-1Gi': '8Gi',
-});
+export { MAX_NODES };
 
 /**
  * Starts a cluster and resolves when it is usable: API server ready, controllers and scheduler
