@@ -14,7 +14,7 @@
 // from or to the switch, so nothing from a node or pod leaves through the machine's own NIC. Every
 // address is on links the harness makes; teardown removes the bridge, the namespaces and the rules.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 
 export const SWITCH = Object.freeze({ bridge: 'tlsw0', address: '10.201.0.1', prefix: 24 });
 /**
@@ -125,9 +125,4 @@ export function networkLeftovers(indices) {
   const rules = sh('iptables', ['-S', 'FORWARD'], { allowFail: true }).stdout ?? '';
   if (rules.includes(RULE_COMMENT)) left.push('iptables FORWARD rules of the harness');
   return left;
-}
-
-/** The `ip_forward` of the root namespace, which the harness never changes (checked in tests). */
-export function rootIpForward() {
-  return readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
 }

@@ -23,5 +23,4 @@ export interface NodePaths {
 export function nodePaths(clusterDir: string, name: string): NodePaths;
 /** Imports OCI archives into the node's containerd (namespace k8s.io). */
 export function importImages(bins: Pick<NodeBins, 'ctr'>, paths: Pick<NodePaths, 'socket'>, archives: string[]): void;
-export function nodeImages(bins: Pick<NodeBins, 'ctr'>, paths: Pick<NodePaths, 'socket'>): string[];
 export function mountsUnder(dirs: string[]): string[];

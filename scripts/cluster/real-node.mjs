@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 
 import { DEBIAN_NODE_TOOLS } from './node-tools.mjs';
 import { MTU, nodeNet, setUpNodeNetwork, tearDownNodeNetwork } from './node-network.mjs';
+import { waitFor } from './kube-client.mjs';
 import { issue } from './pki.mjs';
 import { writeKubeconfig } from './kubeconfig.mjs';
 import { isOurProcess, startProcess, stopProcess } from './processes.mjs';
@@ -224,19 +225,6 @@ export function kubeletConfig(p, { caFile, clusterDNS }) {
   };
 }
 
-/** Waits until `check` is truthy, polling; throws with `what` after timeoutMs, or if abortIf throws. */
-async function until(what, check, { timeoutMs, abortIf }) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    abortIf?.();
-    try {
-      if (await check()) return;
-    } catch { /* not yet */ }
-    if (Date.now() > deadline) throw new RealNodeError(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await sleep(250);
-  }
-}
-
 function ctr(bins, p, args) {
   const r = spawnSync(bins.ctr, ['--address', p.socket, '--namespace', 'k8s.io', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new RealNodeError(`ctr ${args.join(' ')} failed: ${(r.stderr || r.stdout).trim()}`);
@@ -246,11 +234,6 @@ function ctr(bins, p, args) {
 /** Imports OCI archives (images built here) into the node's containerd, for pods with imagePullPolicy Never/IfNotPresent. */
 export function importImages(bins, p, archives) {
   for (const a of archives) ctr(bins, p, ['images', 'import', '--no-unpack=false', a]);
-}
-
-/** The image references the node's containerd has. */
-export function nodeImages(bins, p) {
-  return ctr(bins, p, ['images', 'list', '--quiet']).split('\n').filter(Boolean);
 }
 
 /**
@@ -293,7 +276,7 @@ export async function startRealNode(o) {
     const ex = proc.exited();
     if (ex) throw new RealNodeError(`${proc.name} exited (${ex.signal ?? `code ${ex.code}`}); see ${proc.logPath}`);
   };
-  await until(`${containerd.name} to answer`, () => spawnSync(o.bins.ctr, ['--address', p.socket, 'version']).status === 0, { timeoutMs, abortIf: alive(containerd) });
+  await waitFor(`${containerd.name} to answer`, () => spawnSync(o.bins.ctr, ['--address', p.socket, 'version']).status === 0, { timeoutMs, abortIf: alive(containerd) });
   importImages(o.bins, p, o.imageArchives);
 
   // The kubelet's identity: system:node:<name> in system:nodes, so the Node authorizer and the

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { holdHugepages } from '../support/hugepages-lock.js';
+import { holdHugepages, hugepagesFree } from '../support/hugepages-lock.js';
 
 import {
   buildLiveCapture, diffIgnoringTime, dpdkLeftovers, liveSkipReason, parseRecords, runCapture, summaryNumber, TestNetns, type LiveCapture,
@@ -46,10 +46,6 @@ const readNumber = (file: string): number => Number(readFileSync(file, 'utf8').t
 const free2M = (): number => readNumber(path.join(PAGES_2M, 'free_hugepages'));
 
 /** HugePages_Free from /proc/meminfo (pages of the default size, 2 MiB here). */
-function meminfoFree(): number {
-  const m = /^HugePages_Free:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'));
-  return Number(m?.[1] ?? NaN);
-}
 
 /** Pages in use in a size-limited hugetlbfs mount (counted until the last mapping goes, unlinked files too). */
 function mountUsedPages(dir: string): number {
@@ -74,7 +70,7 @@ function hugepageUse(pid: number, mount: string): HugepageUse {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const maps = readFileSync(`/proc/${pid}/maps`, 'utf8').split('\n');
   return {
-    free: meminfoFree(),
+    free: hugepagesFree(),
     mountUsed: mountUsedPages(mount),
     processKiB: Number(/^HugetlbPages:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN),
     mountMappings: maps.filter((l) => l.includes(`${mount}/`)),
@@ -144,7 +140,7 @@ describe.skipIf(skipReason !== null)(`DPDK capture on 2 MiB hugepages${skipReaso
     // Size-limited, so statfs counts the pages in use in this mount (unlinked files included).
     execFileSync('mount', ['-t', 'hugetlbfs', '-o', `pagesize=2M,size=${PAGES_NEEDED * 2}M`, 'nodev', mount]);
     mounted = true;
-    freeBefore = meminfoFree();
+    freeBefore = hugepagesFree();
     replayed = buildLiveCapture('dpdk-hugepages-pcap', 31, { extraFlows: 20, fragments: true });
     netns.create();
   }, 25 * 60_000);
@@ -161,7 +157,7 @@ describe.skipIf(skipReason !== null)(`DPDK capture on 2 MiB hugepages${skipReaso
   function expectNothingLeft(): void {
     expect(readdirSync(mount)).toEqual([]);
     expect(mountUsedPages(mount)).toBe(0);
-    expect(meminfoFree()).toBe(freeBefore);
+    expect(hugepagesFree()).toBe(freeBefore);
     expect(dpdkLeftovers()).toEqual(leftoversBefore);
   }
 

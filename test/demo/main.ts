@@ -121,7 +121,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (real) {
       heading(print, `operator: helm install charts/tapline (image ${images!.operator.ref}, watching ${DEMO_NAMESPACE})`);
       helm = (await o.harness.ensureHelmTools({ log })).paths.helm;
-      installChart(cluster, { repoRoot: o.repoRoot, helm, images: images!, watchNamespace: DEMO_NAMESPACE });
+      installChart(cluster.handle.kubeconfigPath, { repoRoot: o.repoRoot, helm, images: images!, watchNamespace: DEMO_NAMESPACE });
       print(podsWide(cluster, [RELEASE_NAMESPACE]).replace(/^/gm, '  '));
     } else {
       heading(print, `operator (tapline operator --watch-namespaces ${DEMO_NAMESPACE})`);

@@ -23,13 +23,17 @@ function splitRef(ref: string): { repository: string; tag: string } {
   return { repository: ref.slice(0, i), tag: ref.slice(i + 1) };
 }
 
-/** `helm install` of charts/tapline with the images built here; resolves once the operator pod is Ready. */
-export function installChart(c: DemoCluster, o: { repoRoot: string; helm: string; images: DemoImages; watchNamespace: string }): void {
+/**
+ * `helm install` of charts/tapline with the images built here (the operator's never pulled, the
+ * agents' from the nodes' containerd), watching one namespace that may run capture agents; returns
+ * once the operator pod is Ready (--wait). Used by the demo and test/nodes.
+ */
+export function installChart(kubeconfigPath: string, o: { repoRoot: string; helm: string; images: DemoImages; watchNamespace: string }): void {
   const op = splitRef(o.images.operator.ref);
   const agent = splitRef(o.images.agent.ref);
   const r = spawnSync(o.helm, [
     'install', RELEASE, path.join(o.repoRoot, 'charts', 'tapline'), '-n', RELEASE_NAMESPACE, '--create-namespace',
-    '--kubeconfig', c.handle.kubeconfigPath, '--wait', '--timeout', '240s',
+    '--kubeconfig', kubeconfigPath, '--wait', '--timeout', '240s',
     '--set', `image.repository=${op.repository}`, '--set', `image.tag=${op.tag}`, '--set', 'image.pullPolicy=Never',
     '--set', `agent.image.repository=${agent.repository}`, '--set', `agent.image.tag=${agent.tag}`,
     '--set', `watchNamespaces={${o.watchNamespace}}`, '--set', 'namespaces.create=true',

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { AlertMessageSchema, FlowBatchSchema } from '../../agent/export/payload-schemas.js';
@@ -20,20 +20,19 @@ import { expectFlows, type FlowRecordJson } from '../gen/flow-model.js';
 import { LINKTYPE_ETHERNET } from '../gen/packets.js';
 import { buildCapture } from '../gen/scenario.js';
 import { buildLiveCapture, diffIgnoringTime, haveTcpreplay, outDir, type LiveCapture } from '../capture/live-support.js';
-import { CHART, helmTools, run } from '../helm/support/helm.js';
+import { helmTools, REPO, run } from '../helm/support/helm.js';
+import { installChart, RELEASE, RELEASE_NAMESPACE as RELEASE_NS } from '../demo/real-nodes.js';
 import { examplePolicy } from '../helm/support/examples.js';
 import { NATS_BUILD_TIMEOUT_MS, NatsTestServer } from '../nats/server.js';
 import { readStream } from '../nats/stream-reader.js';
 import { until } from '../operator/support/cluster.js';
-import { holdHugepages } from '../support/hugepages-lock.js';
+import { holdHugepages, hugepagesFree } from '../support/hugepages-lock.js';
 import { condition, policyPath, waitForPolicy } from '../operator/support/policies.js';
 import {
   addNodeCapturePair, CAPTURE_IF, isRoot, replayOnNode, startRealCluster, type RealCluster,
 } from './support/real-cluster.js';
 
 const why = !isRoot ? 'needs root (network namespaces, cgroups, mounts)' : !haveTcpreplay ? 'needs tcpreplay' : '';
-const RELEASE = 'tapline';
-const RELEASE_NS = 'tapline-system';
 const NS = 'tapline-e2e';
 const POLICY = 'edge-afpacket';
 const STREAM = 'TAPLINE_E2E';
@@ -44,16 +43,6 @@ const CAPTURE_NODES = { matchLabels: { 'tapline.dev/capture': 'true' } };
 const SETUP_TIMEOUT_MS = 45 * 60_000;
 
 interface Images { agent: { ref: string; archive: string }; operator: { ref: string }; pause: { ref: string; archive: string } }
-
-/** HugePages_Free of the machine (2 MiB pages: the pool every node shares). */
-function hugepagesFree(): number {
-  return Number(/^HugePages_Free:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN);
-}
-
-function splitRef(ref: string): { repository: string; tag: string } {
-  const i = ref.lastIndexOf(':');
-  return { repository: ref.slice(0, i), tag: ref.slice(i + 1) };
-}
 
 describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${why})` : ''}`, () => {
   let images: Images;
@@ -97,16 +86,7 @@ describe.skipIf(why !== '')(`agents as real pods on real kubelets${why ? ` (${wh
     (await cluster.admin.request('GET', `/api/v1/namespaces/${ns}/pods?labelSelector=${encodeURIComponent(selector)}`)).body.items as any[];
 
   it('helm install with the images built here: the operator runs as a real pod, non-root on a read-only root filesystem, Ready, and leads', async () => {
-    const op = splitRef(images.operator.ref);
-    const agent = splitRef(images.agent.ref);
-    const r = await helm([
-      'install', RELEASE, CHART, '-n', RELEASE_NS, '--create-namespace', '--wait', '--timeout', '240s',
-      '--set', `image.repository=${op.repository}`, '--set', `image.tag=${op.tag}`, '--set', 'image.pullPolicy=Never',
-      '--set', `agent.image.repository=${agent.repository}`, '--set', `agent.image.tag=${agent.tag}`,
-      '--set', `watchNamespaces={${NS}}`, '--set', 'namespaces.create=true',
-      '--set', 'namespaces.labels.pod-security\\.kubernetes\\.io/enforce=privileged',
-    ]);
-    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+    installChart(cluster.handle.kubeconfigPath, { repoRoot: REPO, helm: (await helmTools()).helm, images, watchNamespace: NS });
     const [pod] = await podsOf(RELEASE_NS, 'app.kubernetes.io/component=operator');
     expect(pod, 'the operator pod').toBeDefined();
     expect(cluster.nodes.map((n) => n.name)).toContain(pod.spec.nodeName);

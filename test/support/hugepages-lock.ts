@@ -6,6 +6,11 @@
 // taken over) while it touches the pool.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
+/** HugePages_Free of the machine (the default 2 MiB pool every test and node shares). */
+export function hugepagesFree(): number {
+  return Number(/^HugePages_Free:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN);
+}
+
 const LOCK = '/run/tapline-hugepages.lock';
 
 function holderAlive(pid: number): boolean {
