@@ -1,8 +1,11 @@
-// The flow record contract (agent/schemas/flow-record.v1.json) as a zod
-// schema, for consumers that parse the engine's JSON lines.
+// The engine's flow record (agent/schemas/flow-record.v2.json without the agent's src/dst
+// identities) as a zod schema, for consumers that parse the engine's JSON lines. The TCP
+// latency fields are absent, not zero, when the engine did not measure them.
 import { z } from 'zod';
 
 import { END_REASONS } from './packed-record.js';
+
+const micros = z.number().int().nonnegative();
 
 export const FlowRecordSchema = z
   .object({
@@ -23,6 +26,12 @@ export const FlowRecordSchema = z
     end: z.iso.datetime({ offset: false, precision: undefined }),
     endReason: z.enum(END_REASONS),
     communityId: z.string().regex(/^1:[A-Za-z0-9+/]{27}=$/),
+    tcpHandshakeServerUs: micros.optional(),
+    tcpHandshakeClientUs: micros.optional(),
+    tcpRttMinUs: micros.optional(),
+    tcpRttSmoothedUs: micros.optional(),
+    tcpRetransmits: z.number().int().nonnegative().optional(),
+    revTcpRetransmits: z.number().int().nonnegative().optional(),
   })
   .strict();
 

@@ -36,7 +36,7 @@ function tempDir(): string {
 
 /** A message of about `kib` KiB carrying `records` records; its id says its place. */
 function msg(i: number, kib = 100, records = 10): OutboundMessage {
-  return { kind: 'flows', subject: 's.f', msgId: `n:b:flows:${i}`, schema: 'tapline.flow-batch.v1', records, payload: Buffer.alloc(kib * 1024, i % 251) };
+  return { kind: 'flows', subject: 's.f', msgId: `n:b:flows:${i}`, schema: 'tapline.flow-batch.v2', records, payload: Buffer.alloc(kib * 1024, i % 251) };
 }
 
 function drain(s: Spool): OutboundMessage[] {
@@ -274,7 +274,7 @@ describe('disk tier off the event loop', () => {
       const script = `
         import { Spool } from ${JSON.stringify(pathToFileURL(spoolJs).href)};
         const s = new Spool({ memoryBytes: 1 << 20, dir: ${JSON.stringify(dir)}, diskBytes: 64 << 20, onFull: 'dropOldest' }, () => { throw new Error('dropped'); });
-        for (let i = 0; i < 60; i++) s.push({ kind: 'flows', subject: 's.f', msgId: 'n:b:flows:' + i, schema: 'tapline.flow-batch.v1', records: 10, payload: Buffer.alloc(100 * 1024, i % 251) });
+        for (let i = 0; i < 60; i++) s.push({ kind: 'flows', subject: 's.f', msgId: 'n:b:flows:' + i, schema: 'tapline.flow-batch.v2', records: 10, payload: Buffer.alloc(100 * 1024, i % 251) });
         if (s.stats().diskMessages < 40) throw new Error('expected most on disk');
         ${exit === 'process.exit' ? 'process.exit(0);' : ''}`;
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
