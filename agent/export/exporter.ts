@@ -7,7 +7,7 @@
 //   const r = await x.flush(graceMs);  await x.close();
 import { randomBytes } from 'node:crypto';
 
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
@@ -20,7 +20,7 @@ import type { MessageKind, OutboundMessage } from './message.js';
 import { HEADER_HEADROOM_BYTES, type ExportSettings } from './options.js';
 import { Publisher } from './publisher.js';
 import { Spool, type Dropped, type SpoolStats } from './spool.js';
-import { ensureStream, type StreamSummary } from './stream.js';
+import { openStream, type StreamSummary } from './stream.js';
 
 type PerKind = Record<MessageKind, number>;
 const perKind = (): PerKind => ({ flows: 0, alerts: 0 });
@@ -124,8 +124,10 @@ export class Exporter {
   static async open(settings: ExportSettings, log: Logger, hooks: ExporterHooks = {}): Promise<Exporter> {
     const nc = await connectNats(settings);
     try {
-      const jsm = await jetstreamManager(nc);
-      const stream = await ensureStream(jsm, settings.stream, settings.subjects, settings.create, log.child({ component: 'export' }));
+      // waits out a leader election in a JetStream cluster (bounded, with a warning while it waits)
+      const stream = await openStream(nc, settings.stream, settings.subjects, settings.create, log.child({ component: 'export' }), {
+        waitMs: settings.streamWaitMs,
+      });
       return new Exporter(nc, settings, stream, log, hooks);
     } catch (err) {
       await nc.close().catch(() => undefined);

@@ -51,6 +51,8 @@ export interface ExportSettings {
   connectTimeoutMs: number;
   /** The client name the server shows. */
   clientName: string;
+  /** How long start-up waits for a JetStream cluster to elect a stream leader (default 60 s). */
+  streamWaitMs?: number | undefined;
 }
 
 export function exportSettings(config: AgentConfig, node: string): ExportSettings {

@@ -1,6 +1,12 @@
 // Makes sure the stream the exporter publishes to exists and captures its subjects. It creates
 // the stream (file storage, the configured limits and duplicate window) only when the settings
 // allow it; an existing stream is never changed.
+//
+// In a JetStream cluster the stream (or the cluster's meta) leader can be away for a few seconds
+// while the servers elect a new one: the JetStream API then times out or answers "temporarily
+// unavailable" (10008), and creating a replicated stream while a server is down answers
+// "insufficient resources". openStream() waits such an election out (bounded by waitMs, with a
+// warning each time it retries) instead of failing the start; every other answer is final.
 import {
   DiscardPolicy,
   JetStreamApiCodes,
@@ -11,7 +17,8 @@ import {
   type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
-import { nanos } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { TimeoutError, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 
 import { StreamMissingError, StreamSetupError, StreamSubjectsError } from './errors.js';
@@ -24,6 +31,74 @@ export interface StreamSummary {
   created: boolean;
   duplicateWindowSeconds: number;
   maxMsgSize: number;
+}
+
+/** How long start-up waits out a leader election by default (elections take seconds). */
+export const STREAM_ELECTION_WAIT_MS = 60_000;
+/** JetStream API error codes that mean "no leader (yet)" or "not enough servers up (yet)". */
+const ELECTION_CODES = new Set([
+  10008, // JetStream system temporarily unavailable (no meta or stream leader)
+  10023, // insufficient resources (a replica's server is down while creating an R3 stream)
+  10005, // no suitable peers for placement
+]);
+const STREAM_NAME_IN_USE = 10058;
+
+/** An error that a leader election (or a server on its way back) explains: worth asking again. */
+export function isElectionPending(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof TimeoutError) return true;
+    if (e instanceof JetStreamApiError && ELECTION_CODES.has(e.code)) return true;
+    if (/^timeout$/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+export interface OpenStreamOptions {
+  /** How long to wait out a leader election before giving up (default STREAM_ELECTION_WAIT_MS). */
+  waitMs?: number;
+  /** Pause between tries (default 1 s). */
+  retryMs?: number;
+}
+
+/**
+ * The JetStream manager and ensureStream(), asking again while the cluster elects a leader.
+ * Throws what ensureStream() throws (the last error once waitMs has passed).
+ */
+export async function openStream(
+  nc: NatsConnection,
+  name: string,
+  subjects: ExportSubjects,
+  create: StreamCreateSettings | undefined,
+  log: Logger,
+  o: OpenStreamOptions = {},
+): Promise<StreamSummary> {
+  const waitMs = o.waitMs ?? STREAM_ELECTION_WAIT_MS;
+  const retryMs = o.retryMs ?? 1000;
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      let jsm: JetStreamManager;
+      try {
+        jsm = await jetstreamManager(nc);
+      } catch (err) {
+        throw new StreamSetupError(`cannot use JetStream: ${(err as Error).message}`, { cause: err });
+      }
+      const s = await ensureStream(jsm, name, subjects, create, log);
+      if (attempt > 1) log.info({ stream: name, waitedMs: Date.now() - started, attempts: attempt }, 'stream available after a leader election');
+      return s;
+    } catch (err) {
+      const waited = Date.now() - started;
+      if (!isElectionPending(err) || waited + retryMs > waitMs) {
+        if (attempt > 1 && err instanceof Error) err.message += ` (after waiting ${Math.round(waited / 1000)} s for a JetStream leader)`;
+        throw err;
+      }
+      log.warn(
+        { stream: name, attempt, waitedMs: waited, waitLimitMs: waitMs, err: (err as Error).message },
+        'JetStream has no leader for the stream yet (an election in the cluster?); waiting',
+      );
+      await new Promise((r) => setTimeout(r, retryMs));
+    }
+  }
 }
 
 function isNotFound(err: unknown): boolean {
@@ -75,7 +150,16 @@ export async function ensureStream(
       created = true;
       log.info({ stream: name, subjects: create.subjects, replicas: create.replicas }, 'stream created');
     } catch (addErr) {
-      throw new StreamSetupError(`cannot create stream ${name}: ${(addErr as Error).message}`, { cause: addErr });
+      // an earlier try (timed out in an election) or another agent created it meanwhile
+      if (addErr instanceof JetStreamApiError && addErr.code === STREAM_NAME_IN_USE) {
+        try {
+          info = await jsm.streams.info(name);
+        } catch (again) {
+          throw new StreamSetupError(`cannot look up stream ${name}: ${(again as Error).message}`, { cause: again });
+        }
+      } else {
+        throw new StreamSetupError(`cannot create stream ${name}: ${(addErr as Error).message}`, { cause: addErr });
+      }
     }
   }
   const have = info.config.subjects ?? [];
