@@ -1,7 +1,7 @@
 // `tapline <command>`: the command-line entry (bin/tapline.js loads this). A command's module
 // (cli/<command>/command.ts) is loaded only when that command runs, and this file imports none of
 // them: `tapline --help` loads no command, and an image that carries one side of Tapline (the
-// agent image: agent, analyze, capture; the operator image: operator) runs without the other's.
+// agent image: agent, analyze, capture, observe, top; the operator image: operator) runs without the other's.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,8 @@ commands:
   analyze FILE    read a pcap/pcapng capture (plain or gzip) and write its flow records
   capture         capture live (AF_PACKET or DPDK) and write flow records
   agent           run the node agent: capture, flow records and alerts to NATS JetStream
+  observe         print the flow records or alerts in the stream, filtered, or follow them
+  top             a live view of the stream: rates, top talkers, TCP latency, alerts
   operator        run the Kubernetes operator (SnifferPolicy -> capture-agent DaemonSets)
 
 Run 'tapline <command> --help' for a command's options.
@@ -26,13 +28,15 @@ interface Command {
   usage: string;
 }
 
-type CommandName = 'analyze' | 'capture' | 'agent' | 'operator';
+type CommandName = 'analyze' | 'capture' | 'agent' | 'observe' | 'top' | 'operator';
 
 /** Each command's module, loaded on use. The module of command `x` is cli/x/command.ts. */
 const COMMANDS: Record<CommandName, { side: 'agent' | 'operator'; load: () => Promise<Command> }> = {
   analyze: { side: 'agent', load: async () => import('./analyze/command.js').then((m) => ({ run: m.runAnalyze, usage: m.ANALYZE_USAGE })) },
   capture: { side: 'agent', load: async () => import('./capture/command.js').then((m) => ({ run: m.runCapture, usage: m.CAPTURE_USAGE })) },
   agent: { side: 'agent', load: async () => import('./agent/command.js').then((m) => ({ run: m.runAgentCommand, usage: m.AGENT_USAGE })) },
+  observe: { side: 'agent', load: async () => import('./observe/command.js').then((m) => ({ run: m.runObserve, usage: m.OBSERVE_USAGE })) },
+  top: { side: 'agent', load: async () => import('./top/command.js').then((m) => ({ run: m.runTop, usage: m.TOP_USAGE })) },
   operator: { side: 'operator', load: async () => import('./operator/command.js').then((m) => ({ run: m.runOperator, usage: m.OPERATOR_USAGE })) },
 };
 
