@@ -98,6 +98,8 @@ interface Reply {
 type Pending = { t: 'write'; slot: Slot } | { t: 'read'; slot: Slot } | { t: 'unlink'; file: string };
 
 const NAME = /^(\d{16})\.msg$/;
+/** backedUp() keeps room for a message of at least this size. */
+const BACKED_UP_MIN_BYTES = 1024 * 1024;
 const HEADER_PEEK_BYTES = 4096;
 
 /** Spools with messages not yet on disk, for the exit hook. */
@@ -115,6 +117,7 @@ export class DiskSpool {
   private readonly unlinks: string[] = [];
   private behind = 0;
   private postedWrites = 0;
+  /** The largest message appended so far (as on disk). */
   private lastBytes = 0;
   /** Buffers the worker has given back, for the next writes (at most POSTED_WRITE_BYTES). */
   private readonly buffers: ArrayBuffer[] = [];
@@ -190,9 +193,14 @@ export class DiskSpool {
     return this.behind === 0 || this.behind + bytes <= WRITE_BEHIND_BYTES;
   }
 
-  /** The disk is so far behind that a message like the last one would not be taken now. */
+  /**
+   * The disk is so far behind that the largest message seen so far (at least 1 MiB, NATS's default
+   * max_payload) might not be taken now. Inputs that wait (capture files) wait on this, so it must
+   * say so before any message they push can be refused: a message larger than the last one, taken
+   * after a check against the last one's size, was refused and dropped (the cluster-faults test).
+   */
   get backedUp(): boolean {
-    return !this.canAppend(this.lastBytes);
+    return !this.canAppend(Math.max(this.lastBytes, BACKED_UP_MIN_BYTES));
   }
 
   peek(): DiskEntry | undefined {
@@ -211,7 +219,7 @@ export class DiskSpool {
     this.recordCount += m.records;
     this.writes.push(s);
     this.behind += bytes;
-    this.lastBytes = bytes;
+    this.lastBytes = Math.max(this.lastBytes, bytes);
     unwritten.add(this);
     if (!exitHooked) {
       exitHooked = true;

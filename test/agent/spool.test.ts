@@ -141,6 +141,29 @@ describe('disk tier off the event loop', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('a waiting input is told to wait before any message it may push is refused (fill reads 1 with less than 1 MiB of write-behind room)', async () => {
+    const dir = tempDir();
+    const dropped: Dropped[] = [];
+    const s = spool({ memoryBytes: MiB, dir, diskBytes: 256 * MiB, onFull: 'dropNewest' }, (d) => dropped.push(d));
+    const fifo = path.join(dir, '0000000000000000.msg.tmp'); // the writer hangs on the first file
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // 100 KiB messages until about 31.5 MiB wait to be written (of WRITE_BEHIND_BYTES, 32 MiB)
+    let i = 0;
+    while (s.stats().diskMessages < Math.floor((WRITE_BEHIND_BYTES - MiB / 2) / (100 * 1024 + 128))) s.push(msg(i++));
+    expect(dropped).toEqual([]);
+    // a batch of 900 KiB would be refused now: a paced input (a capture file) must already wait
+    // (it checked fill < 0.5 against the last, small, message's size and lost the large one)
+    expect(s.fill).toBe(1);
+    s.push(msg(i++, 900));
+    expect(dropped).toHaveLength(1);
+    const reader = spawn('cat', [fifo], { stdio: 'ignore' });
+    const readerDone = new Promise((r) => reader.on('close', r));
+    await s.settled();
+    await readerDone;
+    expect(s.fill).toBeLessThan(0.5);
+    expect(drain(s)).toHaveLength(i - 1);
+  });
+
   it('written behind, in order: once settled every message of the disk tier is a file', async () => {
     const dir = tempDir();
     const s = spool({ memoryBytes: MiB, dir, diskBytes: 16 * MiB, onFull: 'dropOldest' }, () => undefined);
