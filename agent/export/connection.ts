@@ -31,8 +31,10 @@ export async function connectNats(s: ConnectSettings): Promise<NatsConnection> {
       reconnectTimeWait: 500,
       reconnectJitter: 250,
       reconnectJitterTLS: 500,
-      pingInterval: 10_000,
-      maxPingOut: 3,
+      // a server cut off the network (no RST, no FIN) is given up after 2 unanswered pings, 10-15 s,
+      // and the client moves to another server of the cluster; the spool holds the batches meanwhile
+      pingInterval: 5_000,
+      maxPingOut: 2,
     });
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
