@@ -89,7 +89,7 @@ TEST(RecordJson, OneRecordFromTheInitiatorsView) {
             "\"ipVersion\":4,\"vlan\":7,\"packets\":1,\"bytes\":40,\"revPackets\":0,\"revBytes\":0,"
             "\"tcpFlags\":2,\"revTcpFlags\":0,\"start\":\"2026-01-02T03:04:05.123Z\","
             "\"end\":\"2026-01-02T03:04:05.123Z\",\"endReason\":\"eof\",\"communityId\":\"" +
-                id + "\"}\n");
+                id + "\",\"tcpRetransmits\":0,\"revTcpRetransmits\":0}\n");
 }
 
 }  // namespace

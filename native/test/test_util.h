@@ -105,6 +105,15 @@ inline Bytes tcp(uint16_t sport, uint16_t dport, uint8_t flags, size_t payload =
   append(b, pattern(payload));
   return b;
 }
+// A TCP segment with the given sequence and acknowledgment numbers.
+inline Bytes tcp_seq(uint16_t sport, uint16_t dport, uint8_t flags, uint32_t seq, uint32_t ack, size_t payload = 0) {
+  Bytes b = tcp(sport, dport, flags, payload);
+  for (int i = 0; i < 4; ++i) {
+    b[4 + i] = static_cast<uint8_t>(seq >> (24 - 8 * i));
+    b[8 + i] = static_cast<uint8_t>(ack >> (24 - 8 * i));
+  }
+  return b;
+}
 inline Bytes udp(uint16_t sport, uint16_t dport, size_t payload = 0) {
   Bytes b;
   put16(b, sport);

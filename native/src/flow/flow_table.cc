@@ -93,6 +93,7 @@ BurstEvents FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
       const char* f = reinterpret_cast<const char*>(&flows_[hint[i]]);
       __builtin_prefetch(f);
       __builtin_prefetch(f + 64, 1);
+      if (p.key.proto == kProtoTcp) __builtin_prefetch(f + 128, 1);
     }
   }
   // Stage 3: account each packet in order. A hint can be stale (the flow was
@@ -104,6 +105,7 @@ BurstEvents FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
     if (idx == kNil) {
       idx = insert(p);
       start_flow(flows_[idx], p);
+      if (p.key.proto == kProtoTcp) track_tcp(flows_[idx], p);
       if (flows_[idx].state & kClosedRst) reslot(idx);
       ev.new_flow |= 1u << i;
     } else {
@@ -128,6 +130,7 @@ void FlowTable::start_flow(Flow& f, const ParsedPacket& p) {
   f.bytes[p.side] = p.ip_bytes;
   f.tcp_flags[p.side] = p.tcp_flags;
   if (p.key.proto == kProtoTcp) {
+    reset_tcp(f);
     if (p.tcp_flags & kTcpRst) {
       f.state = kClosedRst;
       f.close_ns = p.ts_ns;
@@ -162,6 +165,7 @@ uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
     export_flow(idx, cut);
     if (cut != EndReason::kActive) stats_.created.add();  // an active cut continues the same flow
     const uint8_t initiator = f.initiator, fins = f.state & (kFinA | kFinB);
+    const uint8_t seq_bits = f.tcp_bits & static_cast<uint8_t>(~kHsMask);
     start_flow(f, p);  // same slot, same key: the bucket entry and wheel position stay
     if (cut == EndReason::kActive) {  // the same connection goes on: keep its direction and FINs seen
       f.initiator = initiator;
@@ -170,7 +174,12 @@ uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
         f.state |= kClosedFin;
         f.close_ns = t;
       }
+      // TCP: the sequence tracking goes on (snd_max and timed segments stay in
+      // f.tcp, which start_flow's reset_tcp leaves alone but for the
+      // measurements); the handshake belongs to the record that saw it.
+      if (p.key.proto == kProtoTcp) f.tcp_bits = seq_bits | kHsOver;
     }
+    if (p.key.proto == kProtoTcp) track_tcp(f, p);
     if (f.state & (kClosedFin | kClosedRst)) reslot(idx);
     return cut == EndReason::kActive ? 0u : static_cast<uint32_t>(kEventNewFlow);
   }
@@ -185,6 +194,7 @@ uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
     events = kEventEstablished;  // the initiator's first ACK after SYN and SYN-ACK
   }
   f.tcp_flags[p.side] |= p.tcp_flags;
+  if (p.key.proto == kProtoTcp) track_tcp(f, p);
   if (p.key.proto == kProtoTcp && !closed) {
     if (p.tcp_flags & kTcpRst) {
       f.state |= kClosedRst;
@@ -200,6 +210,107 @@ uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
     }
   }
   return events;
+}
+
+// A new record's TCP measurements: none yet. The sequence state (snd_max,
+// timed segments) is only meaningful with its tcp_bits, which the caller sets.
+void FlowTable::reset_tcp(Flow& f) {
+  f.tcp_bits = kHsNone;
+  f.retransmits[0] = f.retransmits[1] = 0;
+  f.tcp.hs_server_us = f.tcp.hs_client_us = kNone;
+  f.tcp.rtt_min_us = kNone;
+  f.tcp.srtt8_us = 0;
+}
+
+void FlowTable::rtt_sample(TcpTrack& k, uint32_t us) {
+  if (us > (kNone >> 3)) us = kNone >> 3;  // 536 s: keeps 8 x SRTT in 32 bits
+  if (k.rtt_min_us == kNone) {
+    k.rtt_min_us = us;
+    k.srtt8_us = us << 3;  // seeded by the first sample
+    return;
+  }
+  if (us < k.rtt_min_us) k.rtt_min_us = us;
+  k.srtt8_us = k.srtt8_us - (k.srtt8_us >> 3) + us;  // SRTT += (R - SRTT) / 8
+}
+
+namespace {
+inline bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
+inline uint32_t us_between(uint64_t from_ns, uint64_t to_ns) {
+  const uint64_t us = (to_ns - from_ns) / 1000;
+  return us < 0xFFFFFFFEull ? static_cast<uint32_t>(us) : 0xFFFFFFFEu;
+}
+}  // namespace
+
+// TCP latency and retransmissions of one packet (flow-record.v2). A few
+// compares on the flow's third cache line; nothing allocated, nothing called.
+void FlowTable::track_tcp(Flow& f, const ParsedPacket& p) {
+  if (!p.tcp_seq_ok) return;  // a fragment: no segment length
+  TcpTrack& k = f.tcp;
+  const uint32_t s = p.side, o = s ^ 1u;
+  const uint8_t fl = p.tcp_flags;
+  const uint64_t t = p.ts_ns;
+  const bool syn = (fl & kTcpSyn) != 0, ack = (fl & kTcpAck) != 0;
+
+  // The handshake as the capture point sees it.
+  const uint8_t phase = f.tcp_bits & kHsMask;
+  if (phase != kHsOver) {
+    if (syn && !ack) {
+      if (s == f.initiator && phase <= kHsSyn) {  // the last SYN before the SYN/ACK
+        k.syn_ns = t;
+        f.tcp_bits = static_cast<uint8_t>((f.tcp_bits & ~kHsMask) | kHsSyn);
+      }
+    } else if (syn) {  // SYN/ACK
+      if (s != f.initiator) {
+        if (phase == kHsSyn && t >= k.syn_ns) {
+          k.hs_server_us = us_between(k.syn_ns, t);
+          k.synack_ns = t;
+          f.tcp_bits = static_cast<uint8_t>((f.tcp_bits & ~kHsMask) | kHsSynAck);
+        } else if (phase == kHsSynAck && t >= k.synack_ns) {
+          k.synack_ns = t;  // retransmitted: the client side runs from the last one
+        }
+      }
+    } else if (ack && !(fl & kTcpRst) && s == f.initiator && phase == kHsSynAck && t >= k.synack_ns) {
+      k.hs_client_us = us_between(k.synack_ns, t);
+      f.tcp_bits = static_cast<uint8_t>(f.tcp_bits | kHsOver);
+      const uint64_t rtt = static_cast<uint64_t>(k.hs_server_us) + k.hs_client_us;  // the handshake's round trip
+      rtt_sample(k, rtt < kNone ? static_cast<uint32_t>(rtt) : kNone - 1);
+    }
+  }
+
+  // The first ACK from this side that covers the other side's timed segment.
+  const uint8_t timed_o = static_cast<uint8_t>(kTimedA << o);
+  if (ack && (f.tcp_bits & timed_o) && !seq_lt(p.tcp_ack, k.timed_end[o]) && t >= k.timed_ns[o]) {
+    rtt_sample(k, us_between(k.timed_ns[o], t));
+    f.tcp_bits &= static_cast<uint8_t>(~timed_o);
+  }
+
+  // Sequence space: retransmissions, and a new data segment to time.
+  if (fl & kTcpRst) return;
+  const uint32_t len = p.tcp_payload + (syn ? 1u : 0u) + ((fl & kTcpFin) ? 1u : 0u);
+  if (len == 0) return;  // a pure ACK or a zero-length keep-alive
+  const uint32_t end = p.tcp_seq + len;
+  const uint8_t snd = static_cast<uint8_t>(kSndA << s), timed_s = static_cast<uint8_t>(kTimedA << s);
+  bool fresh = true;  // starts at or past snd_nxt: new sequence space, the only kind timed
+  if (f.tcp_bits & snd) {
+    const int32_t behind = static_cast<int32_t>(p.tcp_seq - k.snd_max[s]);
+    fresh = behind >= 0;
+    // A keep-alive probe carries (at most) the one byte below snd_nxt.
+    const bool keepalive = behind == -1 && p.tcp_payload <= 1 && !(fl & (kTcpSyn | kTcpFin));
+    if (behind < 0 && !keepalive) {
+      f.retransmits[s] += f.retransmits[s] != kNone ? 1u : 0u;
+      // Karn: a retransmitted segment is never timed, nor one it repeats.
+      if ((f.tcp_bits & timed_s) && seq_lt(p.tcp_seq, k.timed_end[s])) f.tcp_bits &= static_cast<uint8_t>(~timed_s);
+    }
+    if (seq_lt(k.snd_max[s], end)) k.snd_max[s] = end;
+  } else {
+    k.snd_max[s] = end;
+    f.tcp_bits |= snd;
+  }
+  if (fresh && p.tcp_payload != 0 && !(f.tcp_bits & timed_s)) {
+    k.timed_end[s] = end;
+    k.timed_ns[s] = t;
+    f.tcp_bits |= timed_s;
+  }
 }
 
 uint32_t FlowTable::insert(const ParsedPacket& p) {
@@ -286,7 +397,29 @@ void FlowTable::export_flow(uint32_t idx, EndReason reason) {
   r.reason = reason;
   r.ts_digits = f.ts_digits;
   r.worker = worker_id_;
-  r.pad[0] = r.pad[1] = 0;
+  r.pad = 0;
+  r.tcp_measured = 0;
+  r.tcp_handshake_server_us = r.tcp_handshake_client_us = 0;
+  r.tcp_rtt_min_us = r.tcp_rtt_smoothed_us = 0;
+  r.tcp_retransmits[0] = r.tcp_retransmits[1] = 0;
+  if (f.key.proto == kProtoTcp) {
+    const TcpTrack& k = f.tcp;
+    r.tcp_retransmits[0] = f.retransmits[0];
+    r.tcp_retransmits[1] = f.retransmits[1];
+    if (k.hs_server_us != kNone) {
+      r.tcp_measured |= kTcpHandshakeServer;
+      r.tcp_handshake_server_us = k.hs_server_us;
+    }
+    if (k.hs_client_us != kNone) {
+      r.tcp_measured |= kTcpHandshakeClient;
+      r.tcp_handshake_client_us = k.hs_client_us;
+    }
+    if (k.rtt_min_us != kNone) {
+      r.tcp_measured |= kTcpRtt;
+      r.tcp_rtt_min_us = k.rtt_min_us;
+      r.tcp_rtt_smoothed_us = k.srtt8_us >> 3;
+    }
+  }
   stats_.exported.add();
   sink_.emit(r);
 }

@@ -67,6 +67,21 @@ class FlowTable {
     uint32_t sig[8];  // 0 = empty slot
     uint32_t idx[8];
   };
+  // TCP latency state (flow-record.v2 tcpHandshake*, tcpRtt*): the third
+  // cache line of a flow, touched by TCP packets only. Times are capture ns;
+  // the measured values are µs, kNone when not measured.
+  struct TcpTrack {
+    uint64_t syn_ns;       // the initiator's last SYN (handshake phase >= kHsSyn)
+    uint64_t synack_ns;    // the responder's last SYN/ACK (phase kHsSynAck)
+    uint64_t timed_ns[2];  // by Side: the outstanding timed data segment (kTimedA/B)
+    uint32_t timed_end[2];  // its sequence end
+    uint32_t snd_max[2];    // by Side: highest sequence end seen (kSndA/B)
+    uint32_t hs_server_us;
+    uint32_t hs_client_us;
+    uint32_t rtt_min_us;
+    uint32_t srtt8_us;  // 8 x SRTT (RFC 6298 in fixed point, as Linux keeps it)
+  };
+  static_assert(sizeof(TcpTrack) == 64, "one cache line of TCP state");
   struct alignas(64) Flow {
     FlowKey key;  // ip_version 0 = free
     uint32_t hash;
@@ -83,9 +98,21 @@ class FlowTable {
     uint8_t initiator;
     uint8_t state;  // kFinA | kFinB | kClosedFin | kClosedRst
     uint8_t ts_digits;
+    uint8_t tcp_bits;  // handshake phase (kHsMask) | kSndA/B | kTimedA/B
+    uint32_t retransmits[2];  // by Side, this record's
+    TcpTrack tcp;
   };
-  static_assert(sizeof(Flow) == 128, "two cache lines per flow");
+  static_assert(sizeof(Flow) == 192, "three cache lines per flow (the third for TCP only)");
+  static_assert(offsetof(Flow, tcp) == 128, "TCP state in the third cache line");
   enum : uint8_t { kFinA = 1, kFinB = 2, kClosedFin = 4, kClosedRst = 8 };
+  // tcp_bits. Handshake phases: none, the initiator's SYN seen, the responder's
+  // SYN/ACK seen (server side measured), over (client side measured, or given up).
+  enum : uint8_t { kHsNone = 0, kHsSyn = 1, kHsSynAck = 2, kHsOver = 3, kHsMask = 3 };
+  enum : uint8_t { kSndA = 4, kTimedA = 16 };  // << side
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;
+  static void reset_tcp(Flow& f);
+  static void track_tcp(Flow& f, const ParsedPacket& p);
+  static void rtt_sample(TcpTrack& k, uint32_t us);
   static constexpr uint32_t kNil = 0xFFFFFFFFu;
   static constexpr uint32_t kWheelSlots = 1024;
   static constexpr uint64_t kTickNs = 1000000000ull / 4;

@@ -121,7 +121,28 @@ void append_record_json(const FlowRecord& r, std::string& out) {
   out += "\",\"communityId\":\"";
   char cid[40];
   out.append(cid, community_id(r, 0, cid));
-  out += "\"}\n";
+  out += '"';
+  if (r.key.proto == 6) {  // TCP latency (flow-record.v2): each value only when measured
+    if (r.tcp_measured & kTcpHandshakeServer) {
+      out += ",\"tcpHandshakeServerUs\":";
+      append_u64(out, r.tcp_handshake_server_us);
+    }
+    if (r.tcp_measured & kTcpHandshakeClient) {
+      out += ",\"tcpHandshakeClientUs\":";
+      append_u64(out, r.tcp_handshake_client_us);
+    }
+    if (r.tcp_measured & kTcpRtt) {
+      out += ",\"tcpRttMinUs\":";
+      append_u64(out, r.tcp_rtt_min_us);
+      out += ",\"tcpRttSmoothedUs\":";
+      append_u64(out, r.tcp_rtt_smoothed_us);
+    }
+    out += ",\"tcpRetransmits\":";
+    append_u64(out, r.tcp_retransmits[s]);
+    out += ",\"revTcpRetransmits\":";
+    append_u64(out, r.tcp_retransmits[d]);
+  }
+  out += "}\n";
 }
 
 }  // namespace tapline

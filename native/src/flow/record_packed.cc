@@ -32,6 +32,15 @@ void append_record_packed(const FlowRecord& r, std::string& out) {
   b[90] = static_cast<uint8_t>(r.reason);
   b[91] = r.ts_digits;
   b[92] = r.worker;
+  if (r.key.proto == 6) {
+    b[93] = r.tcp_measured;
+    put_le(b + 96, r.tcp_measured & kTcpHandshakeServer ? r.tcp_handshake_server_us : 0, 4);
+    put_le(b + 100, r.tcp_measured & kTcpHandshakeClient ? r.tcp_handshake_client_us : 0, 4);
+    put_le(b + 104, r.tcp_measured & kTcpRtt ? r.tcp_rtt_min_us : 0, 4);
+    put_le(b + 108, r.tcp_measured & kTcpRtt ? r.tcp_rtt_smoothed_us : 0, 4);
+    put_le(b + 112, r.tcp_retransmits[s], 4);
+    put_le(b + 116, r.tcp_retransmits[d], 4);
+  }
   out.append(reinterpret_cast<const char*>(b), sizeof b);
 }
 

@@ -1,4 +1,4 @@
-// The packed binary form of a flow record: fixed 96-byte little-endian
+// The packed binary form of a flow record: fixed 128-byte little-endian
 // entries, oriented from the initiator (src = RFC 5103 source). Consumers
 // that aggregate (top-N tables, metrics) read fields in place instead of
 // parsing JSON. agent/engine/packed-record.ts mirrors this layout.
@@ -14,8 +14,17 @@
 //   72   8  end (ns, epoch)      90   1  endReason (EndReason order)
 //                                91   1  timestamp digits
 //                                92   1  worker
-//                                93   3  reserved (0)
+//                                93   1  TCP measured (TcpMeasured bits; 0 for non-TCP)
+//                                94   2  reserved (0)
+//   96   4  tcpHandshakeServerUs (when bit 1)
+//  100   4  tcpHandshakeClientUs (when bit 2)
+//  104   4  tcpRttMinUs (when bit 4)
+//  108   4  tcpRttSmoothedUs (when bit 4)
+//  112   4  tcpRetransmits (TCP only, else 0)
+//  116   4  revTcpRetransmits (TCP only, else 0)
+//  120   8  reserved (0)
 // IPv4 addresses fill the first 4 bytes of their field, the rest is zero.
+// A value whose bit is clear is 0 in the record and absent in JSON.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -25,7 +34,7 @@
 
 namespace tapline {
 
-constexpr size_t kPackedRecordBytes = 96;
+constexpr size_t kPackedRecordBytes = 128;
 
 // Appends the packed form of `r` to `out`.
 void append_record_packed(const FlowRecord& r, std::string& out);

@@ -1,6 +1,7 @@
 // The canonical, direction-free identity of a flow and the per-packet summary
 // the parser hands to a worker.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -33,7 +34,9 @@ static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 64-bit words");
 // Which side of the canonical key sent the packet.
 enum Side : uint8_t { kSideA = 0, kSideB = 1 };
 
-// One parsed packet: everything the flow table needs, one cache line.
+// One parsed packet: everything the flow table needs. The first cache line
+// is what every packet uses (lookup, counters, detectors); the second holds
+// the TCP sequence fields, read only for TCP.
 struct alignas(64) ParsedPacket {
   FlowKey key;
   uint64_t ts_ns;
@@ -44,7 +47,13 @@ struct alignas(64) ParsedPacket {
   uint8_t side;       // Side of the sender
   uint8_t ts_digits;  // sub-second digits of the capture clock
   uint8_t reserved;
+  // TCP only, valid when tcp_seq_ok: host byte order.
+  uint32_t tcp_seq;
+  uint32_t tcp_ack;
+  uint16_t tcp_payload;  // payload octets on the wire (from the IP length fields), capped at 0xFFFF
+  uint8_t tcp_seq_ok;    // 0 for non-TCP, and for TCP in IP fragments (the segment's length is unknown)
 };
-static_assert(sizeof(ParsedPacket) == 64, "one cache line per parsed packet");
+static_assert(sizeof(ParsedPacket) == 128, "two cache lines per parsed packet");
+static_assert(offsetof(ParsedPacket, tcp_seq) == 64, "the TCP fields begin the second cache line");
 
 }  // namespace tapline

@@ -45,6 +45,7 @@ bool Parser::ipv4(Cursor c, Decoded& d) {
   std::memcpy(d.dst, h + 16, 4);
   d.proto = h[9];
   d.ip_bytes = ip_bytes;
+  d.l4_len = ip_bytes - ihl;  // ip_bytes >= ihl: total >= ihl, or the frame holds the header
 
   const uint16_t frag = be16(h + 6);
   const uint16_t offset = frag & 0x1FFF;
@@ -137,6 +138,11 @@ bool Parser::ipv6(Cursor c, Decoded& d) {
     p.p += len;
   }
   d.proto = next;
+  {
+    const uint32_t ext_bytes = static_cast<uint32_t>(p.p - (h + 40));
+    const uint32_t l3_payload = payload_len != 0 ? payload_len : avail;
+    d.l4_len = l3_payload > ext_bytes ? l3_payload - ext_bytes : 0;
+  }
   if (!fragment) return transport(p, d);
 
   stats_.proto.ipv6_fragment.add();

@@ -66,6 +66,15 @@ bool Parser::transport(Cursor c, Decoded& d) {
       d.sport = be16(c.p);
       d.dport = be16(c.p + 2);
       d.tcp_flags = c.p[13];
+      // Sequence fields for the flow table's TCP latency (flow-record.v2). A
+      // fragment's segment length is not known from its first fragment.
+      if (!fragment_) {
+        const uint32_t payload = d.l4_len > off ? d.l4_len - off : 0;
+        d.tcp_seq = be32(c.p + 4);
+        d.tcp_ack = be32(c.p + 8);
+        d.tcp_payload = static_cast<uint16_t>(payload < 0xFFFFu ? payload : 0xFFFFu);
+        d.tcp_seq_ok = 1;
+      }
       return true;
     }
     case ipproto::kUdp:
