@@ -28,7 +28,8 @@ export function identityLabel(e: Endpoint | undefined): string {
 
 /** The workload an end belongs to, for top talkers: `ns/Kind/name`, the pod, or what it is. */
 export function workloadKey(e: Endpoint | undefined, addr: string): string {
-  if (e === undefined || e.kind === 'unknown') return `${addr} (unknown)`;
+  if (e === undefined) return addr;
+  if (e.kind === 'unknown') return `${addr} (unknown)`;
   switch (e.kind) {
     case 'pod':
       return e.workload ? `${e.namespace ?? '?'}/${e.workload.kind}/${e.workload.name}` : `${e.namespace ?? '?'}/${e.pod ?? '?'}`;
