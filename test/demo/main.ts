@@ -2,7 +2,8 @@
 // (kubelet + containerd each, in a network namespace of their own), a NATS server with JetStream,
 // the operator installed with the Helm chart from the image built here, a DDoS-watch policy whose
 // DaemonSet runs one agent pod per selected node capturing on a veth pair in that node's namespace,
-// generated traffic (normal, then a SYN flood), and a live view of what reaches the stream.
+// generated traffic (normal, then a SYN flood), and a live view of what reaches the stream: the
+// `tapline top` view (cli/top), read back from JetStream and printed as its --batch frames.
 // Everything is stopped at the end (or left running with --keep until Ctrl-C).
 //
 // `kwok: true` (npm run demo -- --kwok) is for machines that cannot run containers: kwok plays the
@@ -12,13 +13,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+
+import { flowFilter, subjectFilters } from '../../cli/flows/filter.js';
+import { watchStream, type StreamWatch } from '../../cli/top/live.js';
+import type { TopTotals } from '../../cli/top/model.js';
+import { renderFrame } from '../../cli/top/render.js';
 import { synFloodScenario } from '../gen/attacks.js';
 import { startAgent, type DemoAgent } from './agents.js';
 import {
   agentPodNodes, applyDemoPolicy, installCrd, readAgentConfig, startDemoCluster, startOperator, waitPolicyReady,
   type DemoCluster, type DemoOperator,
 } from './control-plane.js';
-import { renderView, startLiveView, type LiveView, type ViewTotals } from './live-view.js';
 import type { DemoHarness } from './harness.js';
 import { startNats, type DemoNats } from './nats.js';
 import { DEMO_METRICS_PORT, DEMO_NAMESPACE, DEMO_POLICY, DEMO_STREAM, DEMO_SUBJECT_PREFIX } from './policy.js';
@@ -49,7 +55,8 @@ export interface DemoOptions {
 }
 
 export interface DemoResult {
-  totals: ViewTotals;
+  /** What the live view (`tapline top`'s model) read from the stream. */
+  totals: TopTotals;
   agentNodes: string[];
   captureNodes: string[];
   /** kwok mode: each agent process's exit code. Real nodes: none (the kubelet reaps them). */
@@ -83,7 +90,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let topology: Topology | undefined;
   let nats: DemoNats | undefined;
   let operator: DemoOperator | undefined;
-  let view: LiveView | undefined;
+  let view: StreamWatch | undefined;
+  let viewConnection: NatsConnection | undefined;
   const agents: DemoAgent[] = [];
   const podAgents: RunningAgent[] = [];
   let hosts: DemoHost[] = [];
@@ -163,26 +171,35 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
     const running = real ? podAgents : agents;
 
-    printWhereThingsRun(print, cluster, nats, operator, running, logDir);
+    printWhereThingsRun(print, cluster, nats, operator, running, logDir, o.repoRoot);
 
     heading(print, `traffic for ${seconds}s: normal on every node, a SYN flood towards 10.0.99.1 on ${running[0]?.host.node}`);
-    view = await startLiveView(nats.url, DEMO_STREAM, DEMO_SUBJECT_PREFIX);
+    // tapline top's view of the whole stream (no filter), its rates over one refresh period.
+    const refreshSeconds = o.refreshSeconds ?? 5;
+    const everything = flowFilter({});
+    viewConnection = await connect({ servers: nats.url, name: 'tapline-demo-view' });
+    view = await watchStream(viewConnection, {
+      stream: DEMO_STREAM,
+      subjects: subjectFilters(DEMO_SUBJECT_PREFIX, ['flows', 'alerts'], everything),
+      filter: everything,
+      start: { at: 'all' },
+      windowSeconds: refreshSeconds,
+    });
+    const frame = (now: number): string => renderFrame(view!.model, { width: 120, now, title: `${DEMO_STREAM} @ ${nats!.url}` }).join('\n');
     const trafficDir = path.join(dir, 'traffic');
     for (const [i, a] of running.entries()) senders.push(replay(a.host, normalTraffic(trafficDir, 100 + i), { pps: o.pps ?? 400, loops: 0 }));
     const floodSeconds = o.floodSeconds ?? 5;
     const flood = writeTraffic(trafficDir, 'syn-flood', [synFloodScenario({ victim: '10.0.99.1', rate: o.floodRate ?? 1500, from: 0, to: floodSeconds })]);
     const started = Date.now();
-    let prev = { records: 0, packets: 0, at: started };
     let floodStarted = false;
     while (Date.now() - started < seconds * 1000) {
-      await sleep((o.refreshSeconds ?? 5) * 1000);
+      await sleep(refreshSeconds * 1000);
       if (!floodStarted && running[0] && Date.now() - started >= Math.min(seconds * 1000 / 4, 8000)) {
         senders.push(replay(running[0].host, flood));
         floodStarted = true;
       }
       const now = Date.now();
-      print(`\n-- t+${Math.round((now - started) / 1000)}s\n${renderView(view.totals, prev, now)}`);
-      prev = { records: view.totals.records, packets: view.totals.packets, at: now };
+      print(`\n-- t+${Math.round((now - started) / 1000)}s\n${frame(now)}`);
       for (const a of agents) if (a.exited()) throw new Error(`the agent for ${a.host.node} stopped; see ${a.logPath}`);
     }
     for (const s of senders) s.child.kill('SIGTERM');
@@ -209,11 +226,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       agentExitCodes = await Promise.all(agents.map((a) => a.stop()));
     }
     await view.settle(2000, 20_000);
-    const now = Date.now();
-    print(renderView(view.totals, prev, now));
+    print(frame(Date.now()));
     if (!real) print(`  agents exited with ${agentExitCodes.join(', ')}`);
     return {
-      totals: view.totals,
+      totals: view.model.totals,
       agentNodes: running.map((a) => a.host.node),
       captureNodes: cluster.captureNodes,
       agentExitCodes,
@@ -226,6 +242,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await Promise.all(agents.map((a) => a.stop().catch(() => null)));
     if (cluster && daemonSet) await deletePolicyAndWait(cluster, DEMO_NAMESPACE, DEMO_POLICY, daemonSet).catch(() => undefined);
     await view?.close().catch(() => undefined);
+    await viewConnection?.close().catch(() => undefined);
     await operator?.stop().catch(() => undefined);
     if (cluster && helm) uninstallChart(cluster, helm);
     await nats?.stop().catch(() => undefined);
@@ -242,7 +259,7 @@ interface RunningAgent {
 }
 
 function printWhereThingsRun(
-  print: (m: string) => void, cluster: DemoCluster, nats: DemoNats, operator: DemoOperator | undefined, agents: RunningAgent[], logDir: string,
+  print: (m: string) => void, cluster: DemoCluster, nats: DemoNats, operator: DemoOperator | undefined, agents: RunningAgent[], logDir: string, repoRoot: string,
 ): void {
   const k = `${cluster.handle.kubectl ?? 'kubectl'} --kubeconfig ${cluster.handle.kubeconfigPath}`;
   heading(print, 'where everything runs (while the demo runs; --keep leaves it up)');
@@ -256,5 +273,10 @@ function printWhereThingsRun(
     const where = operator ? `process in netns ${a.host.netns}` : `${k} -n ${DEMO_NAMESPACE} logs ${a.pod}`;
     print(`  agent ${a.host.node}: curl ${a.metricsUrl}/metrics   (${where})`);
   }
+  const tapline = `node ${path.join(repoRoot, 'bin', 'tapline.js')}`;
+  const prefix = DEMO_SUBJECT_PREFIX === 'tapline' ? '' : ` --subject-prefix ${DEMO_SUBJECT_PREFIX}`;
+  print(`  flows:     ${tapline} observe --nats ${nats.url} --stream ${DEMO_STREAM}${prefix} --policy ${DEMO_NAMESPACE}/${DEMO_POLICY} --last 20 --follow`);
+  print(`  alerts:    ${tapline} observe --nats ${nats.url} --stream ${DEMO_STREAM}${prefix} --alerts`);
+  print(`  live view: ${tapline} top --nats ${nats.url} --stream ${DEMO_STREAM}${prefix}`);
   print(`  logs:      ${logDir}`);
 }
