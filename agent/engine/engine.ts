@@ -42,7 +42,7 @@ export type BatchEncoding = NativeEncoding;
 export interface RecordBatch {
   /** Number of flow records in `data`. */
   records: number;
-  /** JSON lines ('jsonl') or 96-byte packed records ('packed', see packed-record.ts). */
+  /** JSON lines ('jsonl') or 128-byte packed records ('packed', see packed-record.ts). */
   data: Buffer;
 }
 

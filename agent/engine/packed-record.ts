@@ -3,7 +3,13 @@
 // parsing JSON or building an object per record.
 import { formatIpv4, formatIpv6 } from './ip-format.js';
 
-export const PACKED_RECORD_BYTES = 96;
+export const PACKED_RECORD_BYTES = 128;
+
+/** Bits of the "TCP measured" byte (offset 93): TcpMeasured in native/src/flow/flow_record.h. */
+const TCP_HANDSHAKE_SERVER = 1;
+const TCP_HANDSHAKE_CLIENT = 2;
+const TCP_RTT = 4;
+const PROTO_TCP = 6;
 
 /** EndReason order of native/src/flow/flow_record.h. */
 export const END_REASONS = ['idle', 'active', 'fin', 'rst', 'evicted', 'eof', 'shutdown'] as const;
@@ -84,6 +90,31 @@ export class PackedRecords {
   }
   get worker(): number {
     return this.view.getUint8(this.base + 92);
+  }
+  /** Microseconds from the initiator's (last) SYN to the responder's SYN/ACK; undefined when not measured. */
+  get tcpHandshakeServerUs(): number | undefined {
+    return this.measured(TCP_HANDSHAKE_SERVER, 96);
+  }
+  /** Microseconds from the SYN/ACK to the initiator's ACK; undefined when not measured. */
+  get tcpHandshakeClientUs(): number | undefined {
+    return this.measured(TCP_HANDSHAKE_CLIENT, 100);
+  }
+  get tcpRttMinUs(): number | undefined {
+    return this.measured(TCP_RTT, 104);
+  }
+  get tcpRttSmoothedUs(): number | undefined {
+    return this.measured(TCP_RTT, 108);
+  }
+  /** Retransmitted segments from the initiator; undefined for non-TCP flows. */
+  get tcpRetransmits(): number | undefined {
+    return this.proto === PROTO_TCP ? this.view.getUint32(this.base + 112, true) : undefined;
+  }
+  get revTcpRetransmits(): number | undefined {
+    return this.proto === PROTO_TCP ? this.view.getUint32(this.base + 116, true) : undefined;
+  }
+
+  private measured(bit: number, off: number): number | undefined {
+    return (this.view.getUint8(this.base + 93) & bit) !== 0 ? this.view.getUint32(this.base + off, true) : undefined;
   }
 
   private addr(off: number): string {

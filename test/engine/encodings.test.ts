@@ -25,11 +25,19 @@ function fromPacked(batches: Buffer[]): Array<Omit<FlowRecord, 'communityId' | '
         ipVersion: r.ipVersion as 4 | 6, vlan: r.vlan, packets: Number(r.packets), bytes: Number(r.bytes),
         revPackets: Number(r.revPackets), revBytes: Number(r.revBytes), tcpFlags: r.tcpFlags, revTcpFlags: r.revTcpFlags,
         endReason: r.endReason,
+        ...optional('tcpHandshakeServerUs', r.tcpHandshakeServerUs),
+        ...optional('tcpHandshakeClientUs', r.tcpHandshakeClientUs),
+        ...optional('tcpRttMinUs', r.tcpRttMinUs),
+        ...optional('tcpRttSmoothedUs', r.tcpRttSmoothedUs),
+        ...optional('tcpRetransmits', r.tcpRetransmits),
+        ...optional('revTcpRetransmits', r.revTcpRetransmits),
       });
     }
   }
   return out;
 }
+
+const optional = <K extends string>(k: K, v: number | undefined) => (v === undefined ? {} : ({ [k]: v } as Record<K, number>));
 
 const key = (r: object) => JSON.stringify(r);
 

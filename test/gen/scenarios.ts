@@ -8,6 +8,7 @@
 // One file per family under scenarios/; this module gathers them.
 export type { CommonParams } from './scenarios/common.js';
 export * from './scenarios/tcp.js';
+export * from './scenarios/tcp-latency.js';
 export * from './scenarios/udp.js';
 export * from './scenarios/icmp.js';
 export * from './scenarios/ipv6-sctp.js';
