@@ -12,6 +12,12 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { StreamMissingError, StreamSetupError } from '../../agent/export/errors.js';
 import { AlertMessageSchema, FlowBatchSchema, type AlertMessage, type FlowBatch } from '../../agent/export/payload-schemas.js';
 
+/** The read stopped before it was done: the connection closed, the consumer went away. */
+export class StreamReadError extends Error {
+  override readonly name = 'StreamReadError';
+}
+export const isStreamReadError = (e: unknown): e is StreamReadError => e instanceof StreamReadError;
+
 export type StreamItem =
   | { kind: 'flows'; seq: number; time: Date; subject: string; batch: FlowBatch }
   | { kind: 'alert'; seq: number; time: Date; subject: string; alert: AlertMessage }
@@ -121,18 +127,29 @@ export async function readStream(nc: NatsConnection, o: ReadOptions, onItem: (it
   const stop = (): void => void messages.close().catch(() => undefined);
   o.signal?.addEventListener('abort', stop, { once: true });
   let last = 0;
+  let complete = false;
   try {
     for await (const m of messages) {
-      if (!o.follow && m.seq > endSeq) break;
+      if (!o.follow && m.seq > endSeq) {
+        complete = true;
+        break;
+      }
       last = m.seq;
       await onItem(decodeMessage(m));
-      if (!o.follow && (m.seq >= endSeq || m.info.pending === 0)) break;
+      if (!o.follow && (m.seq >= endSeq || m.info.pending === 0)) {
+        complete = true;
+        break;
+      }
       if (o.signal?.aborted) break;
     }
+  } catch (err) {
+    if (!o.signal?.aborted) throw new StreamReadError(`reading stream ${o.stream} failed after sequence ${last}: ${(err as Error).message}`, { cause: err });
   } finally {
     o.signal?.removeEventListener('abort', stop);
     await messages.close().catch(() => undefined);
   }
+  // The iterator also ends quietly when the connection closes: that is not the end of the data.
+  if (!complete && !o.signal?.aborted) throw new StreamReadError(`reading stream ${o.stream} stopped after sequence ${last}: the connection to NATS closed`);
   return o.follow ? Math.max(last, endSeq) : endSeq;
 }
 
