@@ -179,6 +179,19 @@ export class DiskSpool {
   get records(): number {
     return this.recordCount;
   }
+  /** Messages (and their records) of the disk tier whose files are not complete yet: lost if the process is killed now. */
+  unwritten(): { messages: number; records: number } {
+    let messages = 0;
+    let records = 0;
+    for (let i = this.head; i < this.entries.length; i++) {
+      const e = this.entries[i]!;
+      if (e.state !== 'written' && !e.gone) {
+        messages++;
+        records += e.records;
+      }
+    }
+    return { messages, records };
+  }
   /** Bytes of messages not yet written. */
   get writeBehindBytes(): number {
     return this.behind;

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 
 import { messageHeaders, type MessageKind, type OutboundMessage } from './message.js';
 import type { Spool } from './spool.js';
+import { LEDGER_INTERVAL_MS } from './spool-ledger.js';
 
 interface Entry {
   order: number;
@@ -49,6 +50,7 @@ export class Publisher {
   private scheduled = false;
   private closed = false;
   private idleWaiters: Array<() => void> = [];
+  private ledgerTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -56,7 +58,28 @@ export class Publisher {
     private readonly opts: { maxInFlight: number; ackTimeoutMs: number; stream: string },
     private readonly hooks: PublisherHooks,
     private readonly log: Logger,
-  ) {}
+  ) {
+    const lost = spool.lostAtStart;
+    if (lost) {
+      // object first, a fixed message (the counts are in the object)
+      log.error(
+        { lostRecords: lost.records, lostMessages: lost.messages, previousPid: lost.pid, lastCheckpoint: lost.checkpointAt, checkpointIntervalMs: LEDGER_INTERVAL_MS },
+        'the previous agent process was killed: at most lostRecords records that were only in memory (not in the disk spool) are lost',
+      );
+    }
+    if (spool.hasDisk) {
+      this.checkpoint();
+      this.ledgerTimer = setInterval(() => this.checkpoint(), LEDGER_INTERVAL_MS);
+      this.ledgerTimer.unref();
+    }
+  }
+
+  private checkpoint(): void {
+    let records = 0;
+    for (const m of this.inFlight.values()) records += m.records;
+    for (const e of this.retry) records += e.m.records;
+    this.spool.checkpoint({ messages: this.inFlight.size + this.retry.length, records });
+  }
 
   stats(): PublisherStats {
     let inFlightRecords = 0;
@@ -117,6 +140,8 @@ export class Publisher {
   close(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.ledgerTimer) clearInterval(this.ledgerTimer);
+    this.spool.markStopped();
   }
 
   private pump(): void {

@@ -11,6 +11,7 @@
 // already on their way to disk, and waiting would stall the drain loop); fill reads 1 meanwhile,
 // so that inputs that can wait (capture files, Exporter.waitForRoom) wait instead.
 import { DiskSpool } from './disk-spool.js';
+import { SpoolLedger, type HeldInMemory, type LostAtStart } from './spool-ledger.js';
 import type { MessageKind, OutboundMessage } from './message.js';
 import type { SpoolSettings } from './options.js';
 
@@ -33,6 +34,9 @@ export interface SpoolStats {
   diskRecords: number;
   /** Messages that went to disk since start. */
   spilled: number;
+  /** Records (at most) the previous agent process lost when it was killed: only in memory then (spool-ledger.ts); 0 otherwise. */
+  lostAtStartRecords: number;
+  lostAtStartMessages: number;
 }
 
 export class Spool {
@@ -42,12 +46,15 @@ export class Spool {
   private recordCount = 0;
   private spilled = 0;
   private readonly disk: DiskSpool | undefined;
+  private readonly ledger: SpoolLedger | undefined;
 
   constructor(
     private readonly settings: SpoolSettings,
     private readonly onDrop: (d: Dropped) => void,
   ) {
     this.disk = settings.dir !== undefined && settings.diskBytes > 0 ? new DiskSpool(settings.dir, () => this.refill('none')) : undefined;
+    // what the previous process held only in memory when it was killed (read before it is rewritten)
+    this.ledger = this.disk && settings.dir !== undefined ? new SpoolLedger(settings.dir) : undefined;
     // what an earlier run left on disk waits first (records counted from each file's header)
     this.recordCount = this.disk?.records ?? 0;
   }
@@ -55,6 +62,31 @@ export class Spool {
   /** Files an earlier run left that could not be read back. */
   get damagedFiles(): number {
     return this.disk?.damaged ?? 0;
+  }
+
+  /** The previous agent process was killed with these only in memory (a disk spool's ledger says so). */
+  get lostAtStart(): LostAtStart | undefined {
+    return this.ledger?.lostAtStart;
+  }
+
+  /** Whether a disk tier (and so a ledger) is configured. */
+  get hasDisk(): boolean {
+    return this.disk !== undefined;
+  }
+
+  /** What a kill would lose now: the memory tier and disk files not written yet, plus `held` (the publisher's). */
+  checkpoint(held: HeldInMemory): void {
+    if (!this.ledger || !this.disk) return;
+    const unwritten = this.disk.unwritten();
+    this.ledger.checkpoint({
+      messages: this.memory.length - this.memHead + unwritten.messages + held.messages,
+      records: this.recordCount - this.disk.records + unwritten.records + held.records,
+    });
+  }
+
+  /** The exporter stopped (not killed): the next start reports no loss of its own. */
+  markStopped(): void {
+    this.ledger?.stopped();
   }
 
   /** Messages read from disk on the event loop because their read-ahead was late (DiskSpool.syncReads). */
@@ -94,6 +126,8 @@ export class Spool {
       diskBytes: this.disk?.bytes ?? 0,
       diskRecords: this.disk?.records ?? 0,
       spilled: this.spilled,
+      lostAtStartRecords: this.ledger?.lostAtStart?.records ?? 0,
+      lostAtStartMessages: this.ledger?.lostAtStart?.messages ?? 0,
     };
   }
 

@@ -1,0 +1,142 @@
+// Killed, not stopped: the agent is SIGKILLed while NATS is away and its spool holds messages in
+// memory and on disk. Started again with the same spool volume (and an empty capture, so that only
+// the first run's records are in play), it
+//   - logs at start that the previous process was killed, with at most how many records were only
+//     in memory (the spool ledger's last checkpoint), and says so in a metric;
+//   - delivers everything that reached the disk spool, once (message ids unique);
+// and the stream holds exactly the first run's records minus what the ledger reported lost: the
+// lost ones are one contiguous run of batch sequence numbers (the oldest waiting: in flight, then
+// the memory tier), every other batch is there once.
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { packageRoot } from '../../agent/engine/binding.js';
+import { writeBenchFlood, type BenchSummary } from '../gen/bench.js';
+import { writeCaptureFile } from '../gen/capture-writer.js';
+import { LINKTYPE_ETHERNET } from '../gen/packets.js';
+import { NATS_BUILD_TIMEOUT_MS, NatsTestServer, freePort } from '../nats/server.js';
+import { agentConfig, writeConfig } from './support/agent-config.js';
+import { AgentProcess, metric, scrape } from './support/agent-process.js';
+import { scanStream } from './support/stream-scan.js';
+
+const out = path.join(packageRoot(), 'test', '.out', 'agent');
+let nats: NatsTestServer;
+let flood: BenchSummary;
+let empty: string;
+let work: string;
+
+beforeAll(async () => {
+  mkdirSync(out, { recursive: true });
+  work = mkdtempSync(path.join(tmpdir(), 'tapline-agent-kill-'));
+  nats = await NatsTestServer.start();
+  flood = writeBenchFlood(path.join(out, 'agent-kill-flood.pcap'), { packets: 300_000, rate: 20_000, seed: 33 });
+  empty = path.join(out, 'agent-kill-empty.pcap');
+  writeCaptureFile(empty, [], { linktype: LINKTYPE_ETHERNET });
+}, NATS_BUILD_TIMEOUT_MS);
+afterAll(async () => {
+  await nats?.cleanup();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('agent killed (SIGKILL) with a disk spool', () => {
+  it('what reached the disk spool is delivered once by the next start; what was only in memory is reported lost (log line and metric) and is exactly what is missing', async () => {
+    const spoolDir = path.join(work, 'spool');
+    const port = await freePort();
+    const config = agentConfig(nats.url, flood.path, port);
+    config.capture = { backend: 'file', path: flood.path, workers: 1, replayLoops: 3 };
+    config.flows = { idleTimeoutSeconds: 1, activeTimeoutSeconds: 1800, maxFlows: 1 << 17 };
+    config.export.spool = { memoryBytes: 8 << 20, dir: spoolDir, diskBytes: 1 << 30, onFull: 'dropNewest' };
+    config.shutdown = { graceSeconds: 600 }; // the first run waits for NATS until it is killed
+    const first = new AgentProcess(['--config', writeConfig(path.join(work, 'first.json'), config)]);
+    let exported: number;
+    try {
+      await first.waitForLog((l) => l.msg === 'capture started');
+      for (let t = 0; metric(await scrape(port), 'tapline_export_records_published_total', { kind: 'flows' }) < 20_000; t++) {
+        if (t > 600) throw new Error('nothing published');
+        await sleep(50);
+      }
+      await nats.stop();
+      // the capture ends and everything settles: memory tier full, the rest on disk, the ledger
+      // rewritten since (counts unchanged for 2.5 s: more than two checkpoints)
+      let last = '';
+      let stableSince = Date.now();
+      for (;;) {
+        const m = await scrape(port);
+        const now = [
+          metric(m, 'tapline_flows_exported_total'),
+          metric(m, 'tapline_export_spool_records'),
+          metric(m, 'tapline_export_spool_bytes', { tier: 'disk' }),
+          metric(m, 'tapline_export_in_flight_messages'),
+        ].join(',');
+        if (now !== last) {
+          last = now;
+          stableSince = Date.now();
+        } else if (Date.now() - stableSince > 2500) break;
+        await sleep(200);
+      }
+      const m = await scrape(port);
+      exported = metric(m, 'tapline_flows_exported_total');
+      expect(exported).toBe(3 * flood.flows);
+      expect(metric(m, 'tapline_export_spool_bytes', { tier: 'memory' })).toBeGreaterThan(0);
+      expect(metric(m, 'tapline_export_spool_bytes', { tier: 'disk' })).toBeGreaterThan(0);
+      first.kill('SIGKILL');
+      expect(await first.exited).toBeNull();
+    } finally {
+      first.kill('SIGKILL');
+    }
+    expect(readdirSync(spoolDir).filter((f) => f.endsWith('.msg')).length).toBeGreaterThan(0);
+
+    // the next start: same spool volume, NATS back, nothing new to capture
+    await nats.start();
+    const port2 = await freePort();
+    const second = new AgentProcess(['--config', writeConfig(path.join(work, 'second.json'), { ...config, capture: { backend: 'file', path: empty, workers: 1 }, metrics: { port: port2 } })]);
+    const lostLine = await second.waitForLog((l) => /^the previous agent process was killed/.test(l.msg));
+    const lost = lostLine.lostRecords as number;
+    expect(lost).toBeGreaterThan(0);
+    expect(lostLine.lostMessages as number).toBeGreaterThan(0);
+    expect(lostLine.level).toBe(50);
+    const m2 = await scrape(port2); // while it resends the spool
+    const code = await second.exited;
+    expect(code, second.stdout.slice(-3000) + second.stderr).toBe(0);
+    const resent = await second.waitForLog((l) => l.msg === 'resending spooled batches of an earlier run', 1000);
+    expect(resent.messages as number).toBeGreaterThan(0);
+    expect(readdirSync(spoolDir).filter((f) => f.endsWith('.msg'))).toEqual([]);
+
+    // the stream: the first run's records minus exactly what was reported lost, each once
+    const msgIds = new Set<string>();
+    const bySeq = new Map<number, number>();
+    const boots = new Set<string>();
+    const keys = new Set<string>();
+    let records = 0;
+    const messages = await scanStream(nats.url, 'TAPLINE', (msg) => {
+      const b = JSON.parse(Buffer.from(msg.data).toString('utf8')) as {
+        seq: number;
+        bootId: string;
+        count: number;
+        records: Array<{ srcAddr: string; srcPort: number; dstAddr: string; dstPort: number; start: string }>;
+      };
+      expect(msg.msgId).toBe(`node-a:${b.bootId}:flows:${b.seq}`);
+      msgIds.add(msg.msgId!);
+      bySeq.set(b.seq, b.count);
+      boots.add(b.bootId);
+      records += b.count;
+      for (const r of b.records) keys.add(`${r.srcAddr}|${r.srcPort}|${r.dstAddr}|${r.dstPort}|${r.start}`);
+    });
+    expect(msgIds.size).toBe(messages);
+    expect(boots.size).toBe(1); // the second run published nothing of its own
+    expect(keys.size).toBe(records);
+    expect(records).toBe(exported - lost);
+    // the missing batches: one contiguous run of sequence numbers (the oldest that were waiting)
+    const seqs = [...bySeq.keys()].sort((a, b) => a - b);
+    const gaps = seqs.flatMap((q, i) => (i > 0 && q !== seqs[i - 1]! + 1 ? [[seqs[i - 1]! + 1, q]] : []));
+    expect(seqs[0]).toBe(0);
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]![1]! - gaps[0]![0]!).toBe(lostLine.lostMessages);
+    expect(m2.size).toBeGreaterThan(0);
+  }, 240_000);
+});
