@@ -1,5 +1,7 @@
 // `npm run bench`: set-up (with the peer tools), then the flow-engine
 // benchmark (test/bench/flow-engine-bench.ts, compiled to dist/).
+// `npm run bench -- --soak MINUTES`: only the soak (test/bench/soak-bench.ts): the agent replaying a
+// capture into JetStream for MINUTES, sampled every 10 s; exit 1 if a record was lost or memory grew.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -11,6 +13,18 @@ try {
 } catch (err) {
   process.stderr.write(`tapline bench: set-up failed: ${err.message}\n`);
   process.exit(1);
+}
+const soakAt = process.argv.indexOf('--soak');
+if (soakAt >= 0) {
+  const minutes = Number(process.argv[soakAt + 1]);
+  if (!(minutes > 0)) {
+    process.stderr.write('usage: npm run bench -- --soak MINUTES\n');
+    process.exit(2);
+  }
+  const { soakBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'soak-bench.js')).href);
+  const r = await soakBench({ minutes });
+  process.stdout.write(`${r.markdown}\n`);
+  process.exit(r.ok ? 0 : 1);
 }
 await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'flow-engine-bench.js')).href);
 // Live capture: file vs DPDK (memory, veth) vs AF_PACKET (veth), 1 and 2 workers.
