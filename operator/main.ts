@@ -13,6 +13,8 @@ import { LeaderElector } from './controller/leader-election.js';
 import { OperatorMetrics } from './controller/metrics.js';
 import { LEADER_LEASE_NAME } from './rbac.js';
 import { OperatorSettingsSchema } from './render/settings.js';
+import { IdentityPublisher } from './identity/identity-publisher.js';
+import type { IdentityMapState } from './reconcile/status.js';
 
 export const DEFAULT_AGENT_IMAGE = 'ghcr.io/tapline/agent:0.1.0';
 
@@ -36,6 +38,22 @@ export const OperatorOptionsSchema = z.object({
   workers: z.int().min(1).max(64).default(2),
   agentImage: z.string().min(1).default(DEFAULT_AGENT_IMAGE),
   allowPrivileged: z.boolean().default(false),
+  /** The identity map's bucket (agents read it on their policy's NATS). */
+  identityBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default('tapline-identity'),
+  /** Where the leader writes the identity map; absent: no map (policies say Enriched=False, IdentityMapNotConfigured). */
+  identityMap: z
+    .strictObject({
+      servers: z.array(z.string().regex(/^(nats|tls|ws|wss):\/\/\S+$/)).min(1),
+      /** A NATS .creds file (mounted from a Secret). */
+      credentialsFile: z.string().min(1).optional(),
+      tls: z.strictObject({ certFile: z.string().min(1), keyFile: z.string().min(1), caFile: z.string().min(1).optional() }).optional(),
+      replicas: z.int().min(1).max(5).default(1),
+      /** Pod ranges the nodes' spec.podCIDRs do not say (CNIs that allocate their own). */
+      extraPodRanges: z.array(z.union([z.cidrv4(), z.cidrv6()])).default([]),
+      /** How long an ended identity is kept for late flows (default 900). */
+      retentionSeconds: z.int().min(60).max(86_400).default(900),
+    })
+    .optional(),
 });
 export type OperatorOptions = z.output<typeof OperatorOptionsSchema>;
 export type OperatorOptionsInput = z.input<typeof OperatorOptionsSchema>;
@@ -46,6 +64,8 @@ export interface RunningOperator {
   elector: LeaderElector | undefined;
   metricsPort: number;
   identity: string;
+  /** The identity map's writer, when configured. */
+  identityMap: IdentityPublisher | undefined;
   /** Stops informers and workers, releases the Lease, closes the HTTP server. */
   stop(): Promise<void>;
 }
@@ -55,11 +75,41 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
   const kubeConfig = o.kubeconfig ? loadKubeconfig(o.kubeconfig, o.context) : loadInCluster();
   const metrics = new OperatorMetrics();
   const client = new KubeClient(kubeConfig, { observer: metrics.observeRequest });
-  const settings = OperatorSettingsSchema.parse({ agentImage: o.agentImage, watchNamespaces: o.watchNamespaces, allowPrivileged: o.allowPrivileged });
+  const settings = OperatorSettingsSchema.parse({ agentImage: o.agentImage, watchNamespaces: o.watchNamespaces, allowPrivileged: o.allowPrivileged, identityBucket: o.identityBucket });
   const identity = o.identity ?? process.env.POD_NAME ?? `${hostname()}_${process.pid}`;
   // Events are recorded only by reconciles, which run only while this replica leads.
   const events = new EventRecorder({ client, reportingInstance: identity, log, metrics });
-  const controller = new Controller({ client, metrics, log, settings, workers: o.workers, events });
+  const im = o.identityMap;
+  const identityLog = log.child({ component: 'identity-map' });
+  const publisher = im
+    ? new IdentityPublisher({
+        client,
+        nats: {
+          servers: im.servers,
+          credentials: { credentialsFile: im.credentialsFile, tls: im.tls },
+          clientName: `tapline-operator ${identity}`,
+          connectTimeoutMs: 5000,
+        },
+        bucket: o.identityBucket,
+        replicas: im.replicas,
+        extraPodRanges: im.extraPodRanges,
+        retentionMs: im.retentionSeconds * 1000,
+        registry: metrics.registry,
+        log: identityLog,
+      })
+    : undefined;
+  const identityState = (): IdentityMapState => (!publisher ? 'notConfigured' : publisher.ready ? 'published' : 'unavailable');
+  const controller = new Controller({ client, metrics, log, settings, workers: o.workers, events, identityMap: identityState });
+  // the policies' Enriched condition follows the map's state
+  let lastIdentityState = identityState();
+  const identityWatch = setInterval(() => {
+    const now = identityState();
+    if (now !== lastIdentityState) {
+      lastIdentityState = now;
+      controller.enqueueAll();
+    }
+  }, 1000);
+  identityWatch.unref();
 
   const http = await MetricsServer.listen(
     o.metricsPort,
@@ -74,6 +124,7 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
     log,
   );
   controller.startInformers();
+  publisher?.startInformers();
 
   // Workers start once the caches are filled and (with leader election) this replica leads.
   let wantLeading = !o.leaderElect;
@@ -103,22 +154,26 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
       onStartedLeading: () => {
         wantLeading = true;
         reconcileIfReady();
+        publisher?.startLeading();
       },
       onStoppedLeading: () => {
         wantLeading = false;
         void controller.stopLeading();
+        void publisher?.stopLeading();
       },
       onNewLeader: (id) => log.info({ leader: id, self: id === identity }, 'leader election: new leader observed'),
     });
     elector.start();
-  }
+  } else publisher?.startLeading();
   log.info({ identity, metricsPort: http.port, watchNamespaces: o.watchNamespaces, leaderElect: o.leaderElect, server: client.server.origin }, 'operator started');
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(syncWait);
+      clearInterval(identityWatch);
       wantLeading = false;
+      await publisher?.stop();
       await controller.stopLeading();
       await events.stop();
       await elector?.stop();
@@ -127,5 +182,5 @@ export async function startOperator(input: OperatorOptionsInput, log: Logger = p
       await http.close();
       log.info({ identity }, 'operator stopped');
     })());
-  return { controller, metrics, elector, metricsPort: http.port, identity, stop };
+  return { controller, metrics, elector, metricsPort: http.port, identity, identityMap: publisher, stop };
 }

@@ -182,6 +182,8 @@ export const AgentConfigSchema = z.strictObject({
     /** Client certificate, key and CA (mounted from a kubernetes.io/tls Secret); caFile may be absent on disk. */
     tls: z.strictObject({ certFile: absolutePath, keyFile: absolutePath, caFile: absolutePath }).optional(),
   }),
+  /** Present when flow records get src/dst Kubernetes identities from the operator's identity map (this bucket, on the export's NATS). */
+  identity: z.strictObject({ bucket: z.string().regex(/^[A-Za-z0-9_-]+$/) }).optional(),
   metrics: z.strictObject({ port: z.int().min(1).max(65535) }),
   /** SIGTERM: stop capture, flush live flows, publish or spool them, exit within graceSeconds (default 25). */
   shutdown: z.strictObject({ graceSeconds: z.int().min(1).max(3600) }).optional(),

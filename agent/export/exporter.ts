@@ -15,7 +15,7 @@ import type { AlertEvent } from '../engine/alert-event.js';
 import { AlertEncoder } from './alert-message.js';
 import { connectNats } from './connection.js';
 import { ExporterClosedError } from './errors.js';
-import { FlowBatchEncoder } from './flow-batch.js';
+import { FlowBatchEncoder, type EnrichmentState } from './flow-batch.js';
 import type { MessageKind, OutboundMessage } from './message.js';
 import { HEADER_HEADROOM_BYTES, type ExportSettings } from './options.js';
 import { Publisher } from './publisher.js';
@@ -51,6 +51,9 @@ export interface ExporterHooks {
   publishLatency?(kind: MessageKind, seconds: number): void;
 }
 
+/** Rewrites an engine batch before it is packed (agent/identity/enricher.ts adds identities). */
+export type FlowRewriter = (jsonl: Buffer) => { data: Buffer; state: EnrichmentState };
+
 export interface FlushResult {
   delivered: boolean;
   pendingMessages: number;
@@ -74,6 +77,7 @@ export class Exporter {
     reconnects: 0,
   };
   private closed = false;
+  private rewrite: FlowRewriter | undefined;
   private roomWaiters: Array<() => void> = [];
   private readonly log: Logger;
 
@@ -135,10 +139,26 @@ export class Exporter {
     }
   }
 
+  /** The NATS connection (the identity map's watch shares it). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
+  /** Every later flow batch goes through `f` first (its state goes into the batch's `enrichment`). */
+  rewriteFlowsWith(f: FlowRewriter): void {
+    this.rewrite = f;
+  }
+
+  private encodeFlows(jsonl: Buffer): OutboundMessage[] {
+    if (!this.rewrite) return this.flows.encode(jsonl);
+    const r = this.rewrite(jsonl);
+    return this.flows.encode(r.data, r.state);
+  }
+
   /** Queues one engine batch (JSON lines) as flow-batch messages. */
   publishFlows(jsonl: Buffer): void {
     if (this.closed) throw new ExporterClosedError('publishFlows() after close()');
-    for (const m of this.flows.encode(jsonl)) this.spool.push(m);
+    for (const m of this.encodeFlows(jsonl)) this.spool.push(m);
     this.publisher.wake();
   }
 
@@ -148,7 +168,7 @@ export class Exporter {
    */
   async publishFlowsPaced(jsonl: Buffer): Promise<void> {
     if (this.closed) throw new ExporterClosedError('publishFlowsPaced() after close()');
-    for (const m of this.flows.encode(jsonl)) {
+    for (const m of this.encodeFlows(jsonl)) {
       await this.waitForRoom();
       this.spool.push(m);
       this.publisher.wake();

@@ -12,6 +12,8 @@ export interface MetricSources {
   exporter(): ExporterStats | undefined;
   /** Alert events drained from the engine. */
   alertsDrained(): number;
+  /** The identity map and the records enriched with it; undefined when the policy does not enrich. */
+  enrichment?(): { available: boolean; addresses: number; enriched: number; unenriched: number; refused: number } | undefined;
 }
 
 const n = (v: bigint | number): number => Number(v);
@@ -155,6 +157,26 @@ export class AgentMetrics {
       if (x) set({}, x.inFlight);
     });
     counter('tapline_alerts_drained_total', 'Alert events the agent took from the detectors.', [], (set) => set({}, sources.alertsDrained()));
+    const enrichment = () => sources.enrichment?.();
+    gauge('tapline_enrichment_available', '1 when flow records get Kubernetes identities (the identity map was read), 0 when they go out without; absent when the policy does not enrich.', [], (set) => {
+      const e = enrichment();
+      if (e) set({}, e.available ? 1 : 0);
+    });
+    gauge('tapline_identity_addresses', 'Cluster addresses in the agent\'s copy of the identity map.', [], (set) => {
+      const e = enrichment();
+      if (e) set({}, e.addresses);
+    });
+    counter('tapline_records_enriched_total', 'Flow records by whether they went out with identities (enriched) or without (unavailable: no identity map yet).', ['result'], (set) => {
+      const e = enrichment();
+      if (e) {
+        set({ result: 'enriched' }, e.enriched);
+        set({ result: 'unavailable' }, e.unenriched);
+      }
+    });
+    counter('tapline_identity_refused_total', 'Identity map values the agent could not read (skipped).', [], (set) => {
+      const e = enrichment();
+      if (e) set({}, e.refused);
+    });
     counter('tapline_alert_events_total', 'Alert events the detectors produced, by state (raised, updated, resolved, report) and those dropped because the alert queue was full (state=dropped).', ['state'], (set) => {
       const a = engine()?.alerts;
       if (!a) return;

@@ -14,6 +14,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { Engine } from '../engine/engine.js';
 import type { EngineStats } from '../engine/stats.js';
 import { Exporter } from '../export/exporter.js';
+import { FlowEnricher } from '../identity/enricher.js';
+import { IdentityWatch } from '../identity/identity-watch.js';
 import { exportSettings } from '../export/options.js';
 import { AgentMetrics } from '../metrics/agent-metrics.js';
 import { MetricsServer } from '../metrics/server.js';
@@ -43,12 +45,25 @@ export async function runAgent({ config, env }: LoadedConfig, root: Logger, opts
   let exporter: Exporter | undefined;
   let lastStats: EngineStats | undefined;
   let poller: AlertPoller | undefined;
+  let identity: { watch: IdentityWatch; enricher: FlowEnricher } | undefined;
   const engineStats = (): EngineStats | undefined => {
     if (engine && phase !== 'done') lastStats = engine.stats();
     return lastStats;
   };
   const metrics = new AgentMetrics(
-    { engine: engineStats, exporter: () => exporter?.stats(), alertsDrained: () => poller?.drained ?? 0 },
+    {
+      engine: engineStats,
+      exporter: () => exporter?.stats(),
+      alertsDrained: () => poller?.drained ?? 0,
+      enrichment: () =>
+        identity && {
+          available: identity.watch.available,
+          addresses: identity.watch.map.size,
+          enriched: identity.enricher.enriched,
+          unenriched: identity.enricher.unenriched,
+          refused: identity.watch.refused,
+        },
+    },
     { node, namespace: config.policy.namespace, policy: config.policy.name },
   );
   const server = await MetricsServer.listen(
@@ -92,6 +107,12 @@ export async function runAgent({ config, env }: LoadedConfig, root: Logger, opts
       publishLatency: (kind, seconds) => metrics.observePublishLatency(kind, seconds),
     });
     const x = exporter;
+    if (config.identity) {
+      const watch = IdentityWatch.start(x.connection, { bucket: config.identity.bucket }, log);
+      const enricher = new FlowEnricher(watch.map, () => watch.available);
+      identity = { watch, enricher };
+      x.rewriteFlowsWith((jsonl) => enricher.enrich(jsonl));
+    }
     engine = await Engine.open(options);
     const e = engine;
     const d = config.detectors;
@@ -158,6 +179,7 @@ export async function runAgent({ config, env }: LoadedConfig, root: Logger, opts
     for (const s of signals) process.off(s, onSignal);
     if (hardStop) clearTimeout(hardStop);
     await engine?.close().catch((err: unknown) => log.error({ err }, 'closing the engine failed'));
+    await identity?.watch.stop();
     await exporter?.close().catch((err: unknown) => log.error({ err }, 'closing the NATS connection failed'));
     await server.close();
   }

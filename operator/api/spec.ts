@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { CaptureSchema } from './capture.js';
 import { LabelSelectorSchema, TolerationSchema } from './common.js';
 import { DetectorsSchema } from './detectors.js';
+import { EnrichmentSchema } from './enrichment.js';
 import { ExportSchema } from './export.js';
 import { FlowsSchema } from './flows.js';
 
@@ -21,6 +22,7 @@ export const SnifferPolicySpecSchema = z
     flows: FlowsSchema.prefault({}),
     detectors: DetectorsSchema.prefault({}),
     export: ExportSchema,
+    enrichment: EnrichmentSchema.prefault({}),
     metricsPort: z
       .int()
       .min(1024)

@@ -12,6 +12,8 @@ export const ConditionType = {
   Degraded: 'Degraded',
   /** Another policy claims an interface or PCI device of this one on some node (see status.conflicts). */
   InterfaceConflict: 'InterfaceConflict',
+  /** Flow records carry Kubernetes identities (spec.enrichment and the operator's identity map). */
+  Enriched: 'Enriched',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -20,7 +22,7 @@ const REASON_PATTERN = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;
 
 export const ConditionSchema = z
   .strictObject({
-    type: z.string().max(316).regex(CONDITION_TYPE_PATTERN).describe('Condition type: Ready, Progressing, Degraded or InterfaceConflict.'),
+    type: z.string().max(316).regex(CONDITION_TYPE_PATTERN).describe('Condition type: Ready, Progressing, Degraded, InterfaceConflict or Enriched.'),
     status: z.enum(['True', 'False', 'Unknown']).describe('True, False or Unknown.'),
     observedGeneration: z
       .int()

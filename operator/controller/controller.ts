@@ -33,6 +33,7 @@ import { canonicalJson } from '../reconcile/compare.js';
 import { policyRef, reconcileErrorEvent, type Recorder } from '../reconcile/events.js';
 import { ApiWriter } from './api-writer.js';
 import { Informer, type KubeObject } from './informer.js';
+import type { IdentityMapState } from '../reconcile/status.js';
 import type { KubeClient } from './kube-client.js';
 import type { OperatorMetrics } from './metrics.js';
 import { COLLECTIONS } from './paths.js';
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   queue?: WorkQueue;
   /** Kubernetes Events: transitions the reconciler reports, and a failed reconcile (Warning ReconcileError). */
   events?: Recorder;
+  /** The identity map's state, for each policy's Enriched condition. */
+  identityMap?: () => IdentityMapState;
 }
 
 export class Controller {
@@ -119,7 +122,13 @@ export class Controller {
       log: o.log,
       metrics: o.metrics,
       ...(o.events ? { events: o.events } : {}),
+      ...(o.identityMap ? { identityMap: o.identityMap } : {}),
     });
+  }
+
+  /** Every policy again (something all their statuses depend on changed: the identity map's state). */
+  enqueueAll(): void {
+    for (const p of this.policies.list()) this.queue.add(keyOf(p));
   }
 
   get informers(): Informer<KubeObject>[] {

@@ -29,7 +29,7 @@ import { APPLIED_HASH_ANNOTATION, isUpToDate, objectHash, whyApply, withAppliedH
 import { conflictsOf, type ConflictView } from './conflicts.js';
 import { deployedEvent, NO_EVENTS, policyRef, statusEvents, type PolicyEvent, type Recorder } from './events.js';
 import { keyOf, ObservedDaemonSetSchema, ObservedObjectSchema, type ObservedDaemonSet, type ObservedPolicy } from './observed.js';
-import { buildStatus, sameStatus, type Blocked } from './status.js';
+import { buildStatus, sameStatus, type Blocked, type IdentityMapState } from './status.js';
 import type { World } from './world.js';
 import { WriteMemo, type Written, type WrittenPart } from './write-memo.js';
 
@@ -75,6 +75,8 @@ export interface ReconcilerOptions {
   /** Kubernetes Events about the policies (default: none recorded). */
   events?: Recorder;
   now?: () => Date;
+  /** The state of the operator's identity map, for the Enriched condition (default: notConfigured). */
+  identityMap?: () => IdentityMapState;
 }
 
 type Parsed = { ok: true; policy: SnifferPolicy } | { ok: false; blocked: Blocked };
@@ -232,6 +234,9 @@ export class Reconciler {
         ...(blocked ? { blocked } : {}),
         ...(applyError ? { applyError } : {}),
         ...(failures.total ? { agentFailures: failures } : {}),
+        ...(parsed?.ok
+          ? { enrichment: { enabled: parsed.policy.spec.enrichment.enabled, map: this.#o.identityMap?.() ?? 'notConfigured', bucket: this.#o.settings.identityBucket } }
+          : {}),
       },
       prevStatus,
       now,

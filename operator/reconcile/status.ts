@@ -28,6 +28,20 @@ export interface StatusInput {
   applyError?: string;
   /** Agents that cannot start or keep exiting (./agent-failures.ts). */
   agentFailures?: { listed: AgentFailure[]; total: number; message: string };
+  /** spec.enrichment.enabled, and the state of the operator's identity map. */
+  enrichment?: { enabled: boolean; map: IdentityMapState; bucket: string };
+}
+
+/** published: this operator leads and keeps the map current; unavailable: it should but cannot (NATS); notConfigured: no --identity-map-nats. */
+export type IdentityMapState = 'published' | 'unavailable' | 'notConfigured';
+
+function enrichedCondition(e: NonNullable<StatusInput['enrichment']>): C {
+  if (!e.enabled) return cond('Enriched', 'False', 'Disabled', 'spec.enrichment.enabled is false: flow records carry no Kubernetes identities');
+  if (e.map === 'published') return cond('Enriched', 'True', 'IdentityMapPublished', `the agents add each flow end's namespace, pod, workload, node and service from the identity map (bucket ${e.bucket})`);
+  if (e.map === 'notConfigured') {
+    return cond('Enriched', 'False', 'IdentityMapNotConfigured', 'the operator runs without an identity map (--identity-map-nats / identityMap.nats.url): flow records go out without identities');
+  }
+  return cond('Enriched', 'False', 'IdentityMapUnavailable', `the operator cannot write the identity map (bucket ${e.bucket}; see its log and tapline_operator_identity_map_ready): flow records go out without identities, or with an ageing map`);
 }
 
 interface Counts {
@@ -100,6 +114,7 @@ function conditions(i: StatusInput): C[] {
   } else {
     out.push(cond('InterfaceConflict', 'False', 'NoConflict', 'no other policy claims these devices on these nodes'));
   }
+  if (i.enrichment) out.push(enrichedCondition(i.enrichment));
   return out;
 }
 

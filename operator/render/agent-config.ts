@@ -46,7 +46,8 @@ function captureConfig(policy: SnifferPolicy): CaptureConfig {
   };
 }
 
-export function agentConfig(policy: SnifferPolicy): AgentConfig {
+/** The agent config of `policy`; `identityBucket`: the identity map the agents read when the policy enriches. */
+export function agentConfig(policy: SnifferPolicy, identityBucket: string): AgentConfig {
   const { metadata: meta, spec } = policy;
   const x = spec.export;
   const base = `${x.subjectPrefix}.${subjectToken(meta.namespace)}.${subjectToken(meta.name)}`;
@@ -76,6 +77,7 @@ export function agentConfig(policy: SnifferPolicy): AgentConfig {
         ? { tls: { certFile: `${MOUNTS.natsTls}/tls.crt`, keyFile: `${MOUNTS.natsTls}/tls.key`, caFile: `${MOUNTS.natsTls}/ca.crt` } }
         : {}),
     },
+    ...(spec.enrichment.enabled ? { identity: { bucket: identityBucket } } : {}),
     metrics: { port: spec.metricsPort },
   };
   const r = AgentConfigSchema.safeParse(config);

@@ -19,7 +19,7 @@ export interface DesiredObjects {
 
 /** Throws PrivilegedNotAllowedError or AgentConfigRefusedError (both terminal for this spec). */
 export function renderPolicy(policy: SnifferPolicy, settings: OperatorSettings): DesiredObjects {
-  const config = agentConfig(policy);
+  const config = agentConfig(policy, settings.identityBucket);
   const json = agentConfigJson(config);
   const hash = configHash(json);
   return {

@@ -12,6 +12,8 @@ export const OperatorSettingsSchema = z.strictObject({
   allowPrivileged: z.boolean().default(false),
   /** PriorityClass of the agent pods, e.g. system-node-critical. */
   priorityClassName: z.string().min(1).optional(),
+  /** The identity map's key-value bucket the agents read (on the policy's NATS); the operator writes it when given --identity-map-nats. */
+  identityBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default('tapline-identity'),
   /** app.kubernetes.io/managed-by of everything the operator creates. */
   managedBy: z.string().min(1).default('tapline-operator'),
 });
