@@ -204,7 +204,8 @@ describe('a JetStream cluster misbehaving under load', () => {
       expect(records).toBe(Number(summary.flowsExported));
       expect(keys.size).toBe(records);
       // and every replica holds the same
-      const info = await cluster.streamInfo(STREAM);
+      let info = await cluster.streamInfo(STREAM);
+      for (const deadline = Date.now() + 30_000; info.state.messages !== messages && Date.now() < deadline; info = await cluster.streamInfo(STREAM)) await sleep(500);
       expect(info.state.messages).toBe(messages);
     } finally {
       sampling = false;

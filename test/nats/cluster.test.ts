@@ -59,7 +59,13 @@ describe('NATS JetStream cluster harness', () => {
     await publish(200, 100);
     await publish(150, 100); // resends within the duplicate window: dropped
     cluster.heal(victim);
-    const healed = await cluster.waitForStreamLeader('H');
+    await cluster.waitForStreamLeader('H');
+    // right after the heal the cut-off server may still answer as the leader it was (its stale
+    // state); it steps down and catches up: the stream converges to every message once
+    let healed = await cluster.streamInfo('H');
+    for (const deadline = Date.now() + 30_000; healed.state.messages !== 300 && Date.now() < deadline; healed = await cluster.streamInfo('H')) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
     expect(healed.state.messages).toBe(300);
     expect(healed.state.first_seq).toBe(1);
     expect(healed.state.last_seq).toBe(300);

@@ -7,7 +7,8 @@
 //
 // Needs root (ip netns, ip link). Each cluster takes a free slot (1..250) by creating its first
 // namespace, so clusters of tests running at the same time do not meet; cleanup() removes its
-// namespaces, veths and store. Stale slots of a process that is gone are removed on the way.
+// namespaces, veths and store (and the bridge, when no other cluster is left). Stale slots of a
+// process that is gone are removed on the way.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -105,8 +106,8 @@ export class NatsTestCluster {
   /** Starts a cluster of `size` servers (default 3) and waits until JetStream has a meta leader. */
   static async start(size = 3): Promise<NatsTestCluster> {
     const bin = await natsServerBinary();
+    const slot = takeSlot(size); // before the bridge: a cleanup() seeing no slot taken removes it
     ensureBridge();
-    const slot = takeSlot(size);
     const dir = mkdtempSync(path.join(tmpdir(), 'tapline-nats-cluster-'));
     const servers: ClusterServer[] = Array.from({ length: size }, (_, i) => {
       const address = `10.203.${slot}.${11 + i}`;
@@ -237,6 +238,8 @@ export class NatsTestCluster {
     await Promise.all(this.servers.map((s) => this.kill(s.index)));
     removeSlot(this.slot, this.servers.length);
     rmSync(this.dir, { recursive: true, force: true });
+    // the last cluster on this machine takes the bridge with it
+    if (!ip(['netns', 'list']).split('\n').some((l) => l.startsWith('tapline-nats-'))) ip(['link', 'del', CLUSTER_BRIDGE], { allowFail: true });
   }
 
   private configText(i: number): string {
