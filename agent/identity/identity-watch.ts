@@ -2,7 +2,11 @@
 // last value of every key, then every change. The map is `available` once the first full read
 // is done; while the bucket is missing or the watch is down the agent retries (and records go
 // out without identities until the first read, saying so). A watch that restarts reads every key
-// again and forgets the addresses it no longer finds.
+// again and forgets the addresses it no longer finds. The client's ordered consumer survives
+// reconnects by itself, but a bucket deleted (or re-created, or lost with the server's store) would
+// leave it waiting at a stream sequence that no longer means anything: every checkMs the watch asks
+// the bucket's status and restarts when the bucket is gone or is a different stream.
+import { JetStreamApiCodes, JetStreamApiError } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
@@ -14,6 +18,8 @@ export interface IdentityWatchOptions {
   bucket: string;
   /** Wait between attempts while the bucket is missing or the watch failed (default 5 s). */
   retryMs?: number;
+  /** How often a running watch checks that its bucket is still the same stream (default 30 s). */
+  checkMs?: number;
 }
 
 export class IdentityWatch {
@@ -85,27 +91,53 @@ export class IdentityWatch {
     };
     const it = await kv.watch({ key: '>' });
     this.#stop = () => it.stop();
-    if (status.values === 0) finishInitial();
-    for await (const e of it) {
-      if (this.#stopped) break;
-      if (e.operation === 'PUT') this.apply(e.key, e.json());
-      else if (isAddressKey(e.key)) this.map.delete(keyAddress(e.key));
-      if (initial) {
-        seen.add(e.key);
-        if (e.delta === 0 || e.isUpdate) finishInitial();
+    let lost: string | undefined;
+    const check = setInterval(() => {
+      kv.status().then(
+        (s) => {
+          if (s.streamInfo.created !== status.streamInfo.created) lost = 'the bucket was re-created';
+        },
+        (err: unknown) => {
+          // only a definite answer: a timeout or a disconnect is the ordered consumer's to ride out
+          if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) lost = 'the bucket was deleted';
+        },
+      ).finally(() => {
+        if (lost) it.stop();
+      });
+    }, this.o.checkMs ?? 30_000);
+    try {
+      if (status.values === 0) finishInitial();
+      for await (const e of it) {
+        if (this.#stopped) break;
+        if (e.operation === 'PUT') this.apply(e.key, e.string());
+        else if (isAddressKey(e.key)) this.map.delete(keyAddress(e.key));
+        if (initial) {
+          seen.add(e.key);
+          if (e.delta === 0 || e.isUpdate) finishInitial();
+        }
       }
+    } finally {
+      clearInterval(check);
     }
-    if (!this.#stopped) throw new Error('identity map watch ended');
+    if (!this.#stopped) throw new Error(`identity map watch ended${lost ? `: ${lost}` : ''}`);
   }
 
-  private apply(key: string, raw: unknown): void {
+  private apply(key: string, text: string): void {
+    if (key !== RANGES_KEY && !isAddressKey(key)) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      // damage: counted and skipped like a value of another format, never the end of the watch
+      this.refuse(key, (err as Error).message);
+      return;
+    }
     if (key === RANGES_KEY) {
       const r = ClusterRangesSchema.safeParse(raw);
       if (r.success) this.map.setRanges(r.data);
       else this.refuse(key, r.error.message);
       return;
     }
-    if (!isAddressKey(key)) return;
     const v = IdentityValueSchema.safeParse(raw);
     if (v.success) this.map.set(v.data);
     else this.refuse(key, v.error.message);
