@@ -116,6 +116,8 @@ export class IdentityPublisher {
     if (this.#leading) return;
     this.#leading = true;
     this.#published = false;
+    // read the bucket again: another replica may have led (and closed windows) since we last did
+    this.#kv = undefined;
     this.#index = this.#newIndex();
     this.#pending.clear();
     this.#schedule(0);
