@@ -131,6 +131,8 @@ export class DiskSpool {
   damaged = 0;
   /** Heads read on the event loop because their read-ahead had not come back (see above). */
   syncReads = 0;
+  /** Called after each file is written (backedUp may have turned false). */
+  onWritten: (() => void) | undefined;
 
   /** `onResident`: a message has been read back into memory (the head may now be taken at once). */
   constructor(
@@ -407,6 +409,7 @@ export class DiskSpool {
       }
       if (this.behind === 0) unwritten.delete(this);
       this.pump();
+      this.onWritten?.(); // the disk caught up a little: an input waiting for room may go on
     } else if (p.t === 'read') {
       const s = p.slot;
       s.reading = false;

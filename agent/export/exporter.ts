@@ -96,6 +96,7 @@ export class Exporter {
     this.flows = new FlowBatchEncoder({ ...ctx, subject: settings.subjects.flows, maxRecords: settings.batchMaxRecords, maxBytes });
     this.alerts = new AlertEncoder({ ...ctx, subject: settings.subjects.alerts });
     this.spool = new Spool(settings.spool, (d) => this.dropped(d));
+    this.spool.onRoom = () => this.notifyRoom(); // the disk caught up: a paced input waits no longer
     if (this.spool.length > 0) this.log.info({ messages: this.spool.length, bytes: this.spool.bytes }, 'resending spooled batches of an earlier run');
     if (this.spool.damagedFiles > 0) this.log.warn({ files: this.spool.damagedFiles, dir: settings.spool.dir }, 'damaged spool files set aside');
     this.publisher = new Publisher(

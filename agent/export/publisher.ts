@@ -63,7 +63,16 @@ export class Publisher {
     if (lost) {
       // object first, a fixed message (the counts are in the object)
       log.error(
-        { lostRecords: lost.records, lostMessages: lost.messages, previousPid: lost.pid, lastCheckpoint: lost.checkpointAt, checkpointIntervalMs: LEDGER_INTERVAL_MS },
+        {
+          lostRecords: lost.records,
+          lostMessages: lost.messages,
+          // of those, sent before the kill (in flight or awaiting a retry): the server may have them
+          maybeStoredRecords: lost.sentRecords,
+          maybeStoredMessages: lost.sentMessages,
+          previousPid: lost.pid,
+          lastCheckpoint: lost.checkpointAt,
+          checkpointIntervalMs: LEDGER_INTERVAL_MS,
+        },
         'the previous agent process was killed: at most lostRecords records that were only in memory (not in the disk spool) are lost',
       );
     }

@@ -5,8 +5,9 @@
 // rewrites it every second while the exporter runs, and marks it stopped at close() (a stop
 // reports its own undelivered records in the agent's exit summary). A start that finds it still
 // "running" knows the previous process was killed and reports its last checkpoint: at most that
-// many records are lost (messages in flight may have been stored by the server, and then count
-// although they arrived), as of at most one checkpoint interval before the kill; what arrived in
+// many records are lost (messages sent before the kill, in flight or awaiting a retry, may have
+// been stored by the server: they are counted apart, as maybe stored), as of at most one
+// checkpoint interval before the kill; what arrived in
 // memory after the last checkpoint is not in it (while NATS is away, as in the outage a kill
 // matters for, the memory tier is full and the count stands still).
 //
@@ -29,6 +30,9 @@ const LedgerSchema = z.strictObject({
   at: z.string(),
   memoryMessages: z.int().nonnegative(),
   memoryRecords: z.int().nonnegative(),
+  /** Of those, sent at least once (in flight or waiting for a retry): the server may have stored them. */
+  sentMessages: z.int().nonnegative(),
+  sentRecords: z.int().nonnegative(),
 });
 type Ledger = z.output<typeof LedgerSchema>;
 
@@ -36,6 +40,9 @@ type Ledger = z.output<typeof LedgerSchema>;
 export interface LostAtStart {
   messages: number;
   records: number;
+  /** Of those, sent at least once before the kill: possibly stored after all (so `records` is an upper bound). */
+  sentMessages: number;
+  sentRecords: number;
   /** When the previous process wrote its last checkpoint (ISO 8601). */
   checkpointAt: string;
   pid: number;
@@ -44,6 +51,9 @@ export interface LostAtStart {
 export interface HeldInMemory {
   messages: number;
   records: number;
+  /** Of those, sent at least once (the publisher's: in flight, waiting for a retry). */
+  sentMessages: number;
+  sentRecords: number;
 }
 
 export class SpoolLedger {
@@ -67,7 +77,14 @@ export class SpoolLedger {
     this.damaged = damaged;
     this.lostAtStart =
       previous?.state === 'running'
-        ? { messages: previous.memoryMessages, records: previous.memoryRecords, checkpointAt: previous.at, pid: previous.pid }
+        ? {
+            messages: previous.memoryMessages,
+            records: previous.memoryRecords,
+            sentMessages: previous.sentMessages,
+            sentRecords: previous.sentRecords,
+            checkpointAt: previous.at,
+            pid: previous.pid,
+          }
         : undefined;
   }
 
@@ -89,7 +106,7 @@ export class SpoolLedger {
     this.stoppedMarked = true;
     const tmp = `${this.file}.${process.pid}.stop.tmp`;
     try {
-      writeFileSync(tmp, this.text('stopped', { messages: 0, records: 0 }));
+      writeFileSync(tmp, this.text('stopped', { messages: 0, records: 0, sentMessages: 0, sentRecords: 0 }));
       renameSync(tmp, this.file);
     } catch {
       // the volume is gone: the next start reports nothing, as after a clean stop
@@ -97,7 +114,16 @@ export class SpoolLedger {
   }
 
   private text(state: Ledger['state'], held: HeldInMemory): string {
-    const l: Ledger = { version: 1, state, pid: process.pid, at: new Date().toISOString(), memoryMessages: held.messages, memoryRecords: held.records };
+    const l: Ledger = {
+      version: 1,
+      state,
+      pid: process.pid,
+      at: new Date().toISOString(),
+      memoryMessages: held.messages,
+      memoryRecords: held.records,
+      sentMessages: held.sentMessages,
+      sentRecords: held.sentRecords,
+    };
     return `${JSON.stringify(l)}\n`;
   }
 }

@@ -64,6 +64,15 @@ export class Spool {
     return this.disk?.damaged ?? 0;
   }
 
+  /**
+   * Called when the disk tier has written a file: room for inputs that wait (fill may have dropped
+   * below their mark, or backedUp turned false) without any acknowledgement arriving, as while
+   * NATS is away.
+   */
+  set onRoom(f: (() => void) | undefined) {
+    if (this.disk) this.disk.onWritten = f;
+  }
+
   /** The previous agent process was killed with these only in memory (a disk spool's ledger says so). */
   get lostAtStart(): LostAtStart | undefined {
     return this.ledger?.lostAtStart;
@@ -74,13 +83,15 @@ export class Spool {
     return this.disk !== undefined;
   }
 
-  /** What a kill would lose now: the memory tier and disk files not written yet, plus `held` (the publisher's). */
-  checkpoint(held: HeldInMemory): void {
+  /** What a kill would lose now: the memory tier and disk files not written yet, plus `held` (the publisher's, sent at least once). */
+  checkpoint(held: { messages: number; records: number }): void {
     if (!this.ledger || !this.disk) return;
     const unwritten = this.disk.unwritten();
     this.ledger.checkpoint({
       messages: this.memory.length - this.memHead + unwritten.messages + held.messages,
       records: this.recordCount - this.disk.records + unwritten.records + held.records,
+      sentMessages: held.messages,
+      sentRecords: held.records,
     });
   }
 

@@ -152,6 +152,10 @@ export class AgentMetrics {
       const x = exporter();
       if (x) set({}, x.spool.records);
     });
+    gauge('tapline_export_records_lost_at_start', 'Records (at most) the previous agent process lost when it was killed: they were only in memory, not in the disk spool (0 after a clean stop or without a disk spool).', [], (set) => {
+      const x = exporter();
+      if (x) set({}, x.spool.lostAtStartRecords);
+    });
     gauge('tapline_export_in_flight_messages', 'Publishes awaiting their acknowledgement.', [], (set) => {
       const x = exporter();
       if (x) set({}, x.inFlight);
