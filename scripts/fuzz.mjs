@@ -111,6 +111,7 @@ const intro = [
   '(`npm run fuzz -- --minutes N`; CI keeps `native-check fuzz --seconds 20`). Newest first.',
   'Corpora grow across runs in `native/build-fuzz/corpus/<harness>`.',
   '',
+  '',
 ].join('\n');
 const previous = fs.existsSync(opts.results) ? fs.readFileSync(opts.results, 'utf8').replace(intro, '') : '';
 fs.writeFileSync(opts.results, `${intro}${header}\n${previous.trimStart()}`);
