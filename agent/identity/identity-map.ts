@@ -1,7 +1,9 @@
 // The agent's copy of the identity map (identity-value.ts): for an address and a time, the
 // identity valid then, as the JSON text a flow record's `src`/`dst` carries. Each entry's JSON is
 // made once when the entry arrives; an address that no entry covers is `unknown` inside the
-// cluster's ranges and `external` outside them (decided by node's BlockList and remembered).
+// cluster's ranges and `external` outside them: IPv4 by comparing the address's 32 bits with each
+// range (no allocation: most addresses a node talks to outside the cluster are IPv4 and many), IPv6
+// by node's BlockList, remembered.
 import { BlockList, isIPv4 } from 'node:net';
 
 import { addressKey, type ClusterRanges, type IdentityValue } from './identity-value.js';
@@ -19,6 +21,8 @@ const MAX_REMEMBERED = 65_536;
 export class IdentityMap {
   private readonly byAddress = new Map<string, Window[]>();
   private ranges = new BlockList();
+  /** IPv4 ranges as [network, mask] pairs of unsigned 32-bit numbers. */
+  private ranges4: Array<[number, number]> = [];
   /** Addresses without entries: whether they fall in a cluster range (cleared when ranges change). */
   private readonly outside = new Map<string, string>();
 
@@ -45,11 +49,16 @@ export class IdentityMap {
 
   setRanges(r: ClusterRanges): void {
     const b = new BlockList();
+    const r4: Array<[number, number]> = [];
     for (const cidr of [...r.pods, ...r.services]) {
       const [net, bits] = cidr.split('/') as [string, string];
-      b.addSubnet(net, Number(bits), isIPv4(net) ? 'ipv4' : 'ipv6');
+      if (isIPv4(net)) {
+        const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+        r4.push([(ipv4Number(net) & mask) >>> 0, mask]);
+      } else b.addSubnet(net, Number(bits), 'ipv6');
     }
     this.ranges = b;
+    this.ranges4 = r4;
     this.outside.clear();
   }
 
@@ -67,13 +76,40 @@ export class IdentityMap {
   }
 
   private outsideKind(address: string): string {
+    const v4 = ipv4Number(address);
+    if (v4 >= 0) {
+      for (const [net, mask] of this.ranges4) if (((v4 & mask) >>> 0) === net) return UNKNOWN;
+      return EXTERNAL;
+    }
     let kind = this.outside.get(address);
     if (kind === undefined) {
-      const inCluster = this.ranges.check(address, isIPv4(address) ? 'ipv4' : 'ipv6');
+      const inCluster = this.ranges.check(address, 'ipv6');
       kind = inCluster ? UNKNOWN : EXTERNAL;
       if (this.outside.size >= MAX_REMEMBERED) this.outside.clear();
       this.outside.set(address, kind);
     }
     return kind;
   }
+}
+
+/** A dotted-quad IPv4 address as an unsigned 32-bit number; -1 for anything else. */
+function ipv4Number(a: string): number {
+  let n = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 0x2e) {
+      if (digits === 0 || part > 255 || ++dots > 3) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
+      part = part * 10 + (c - 0x30);
+      digits++;
+    } else return -1;
+  }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return n * 256 + part;
 }

@@ -61,6 +61,17 @@ describe('IdentityMap', () => {
     expect([...m.addressKeys()]).toEqual(['ip.192.0.2.1']);
   });
 
+  it('tells IPv4 ranges apart at their edges (/0, /8, /16, /32)', () => {
+    const m = new IdentityMap();
+    m.setRanges({ v: 1, pods: ['10.244.0.0/16', '255.0.0.0/8'], services: ['192.0.2.7/32'] });
+    const k = (a: string) => (JSON.parse(m.resolve(a, 0)) as { kind: string }).kind;
+    expect(['10.244.0.0', '10.244.255.255', '255.255.255.255', '192.0.2.7'].map(k)).toEqual(['unknown', 'unknown', 'unknown', 'unknown']);
+    expect(['10.243.255.255', '10.245.0.0', '254.255.255.255', '192.0.2.6', '192.0.2.8', '0.0.0.0'].map(k)).toEqual(Array(6).fill('external'));
+    m.setRanges({ v: 1, pods: ['0.0.0.0/0'], services: [] });
+    expect(['1.2.3.4', '255.255.255.255', '0.0.0.0'].map(k)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect(k('fd00::1')).toBe('external'); // no IPv6 range
+  });
+
   it('keys IPv6 addresses with _ for : and reads them back', () => {
     for (const a of ['fd00:10:244:1::7', '::1', '2001:db8::', '10.0.0.1']) {
       const k = addressKey(a);
