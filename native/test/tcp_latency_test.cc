@@ -242,25 +242,25 @@ TEST_F(TcpLatencyTest, ParserSequenceFields) {
   // IPv4 and IPv6: payload length from the IP header, also when a snaplen cut the frame.
   ParseHarness h;
   ASSERT_TRUE(h.parse(c2s(kAck, 0xFFFFFFF0u, 77, 300)));
-  EXPECT_EQ(h.out.tcp_seq_ok, 1);
-  EXPECT_EQ(h.out.tcp_seq, 0xFFFFFFF0u);
-  EXPECT_EQ(h.out.tcp_ack, 77u);
-  EXPECT_EQ(h.out.tcp_payload, 300);
+  EXPECT_EQ(h.out.tcp.ok, 1);
+  EXPECT_EQ(h.out.tcp.seq, 0xFFFFFFF0u);
+  EXPECT_EQ(h.out.tcp.ack, 77u);
+  EXPECT_EQ(h.out.tcp.payload, 300);
   const Bytes full = c2s(kAck, 1, 2, 1000);
   ASSERT_TRUE(h.parse(prefix(full, 96), kLinkEthernet, static_cast<uint32_t>(full.size())));
-  EXPECT_EQ(h.out.tcp_payload, 1000);
+  EXPECT_EQ(h.out.tcp.payload, 1000);
   const Bytes v6 = eth_ip(ip("fd00::1"), ip("fd00::2"), 6, tcp_seq(1, 2, kAck, 9, 8, 33));
   ASSERT_TRUE(h.parse(v6));
-  EXPECT_EQ(h.out.tcp_payload, 33);
-  EXPECT_EQ(h.out.tcp_seq, 9u);
+  EXPECT_EQ(h.out.tcp.payload, 33);
+  EXPECT_EQ(h.out.tcp.seq, 9u);
   ASSERT_TRUE(h.parse(udp_frame("10.0.0.1", 1, "10.0.0.2", 2, 10)));
-  EXPECT_EQ(h.out.tcp_seq_ok, 0);
-  EXPECT_EQ(h.out.tcp_seq, 0u);
+  EXPECT_EQ(h.out.tcp.ok, 0);
+  EXPECT_EQ(h.out.tcp.seq, 0u);
   // Ethernet padding is not payload.
   Bytes padded = c2s(kAck, 1, 2, 0);
   padded.resize(60, 0);
   ASSERT_TRUE(h.parse(padded));
-  EXPECT_EQ(h.out.tcp_payload, 0);
+  EXPECT_EQ(h.out.tcp.payload, 0);
 }
 
 }  // namespace

@@ -32,6 +32,119 @@ inline uint32_t match_sig(const uint32_t* sigs, uint32_t sig) {
 }
 }  // namespace
 
+// A new record's TCP measurements: none yet. The sequence state (snd_max,
+// timed segments) is only meaningful with its tcp_bits, which the caller sets.
+void FlowTable::reset_tcp(Flow& f) {
+  f.tcp_bits = kHsNone;
+  f.retransmits[0] = f.retransmits[1] = 0;
+  f.tcp.hs_server_us = f.tcp.hs_client_us = kNone;
+  f.tcp.rtt_min_us = kNone;
+  f.tcp.srtt8_us = 0;
+}
+
+void FlowTable::rtt_sample(TcpTrack& k, uint32_t us) {
+  if (us > (kNone >> 3)) us = kNone >> 3;  // 536 s: keeps 8 x SRTT in 32 bits
+  if (k.rtt_min_us == kNone) {
+    k.rtt_min_us = us;
+    k.srtt8_us = us << 3;  // seeded by the first sample
+    return;
+  }
+  if (us < k.rtt_min_us) k.rtt_min_us = us;
+  k.srtt8_us = k.srtt8_us - (k.srtt8_us >> 3) + us;  // SRTT += (R - SRTT) / 8
+}
+
+namespace {
+inline bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
+inline uint32_t us_between(uint64_t from_ns, uint64_t to_ns) {
+  const uint64_t us = (to_ns - from_ns) / 1000;
+  return us < 0xFFFFFFFEull ? static_cast<uint32_t>(us) : 0xFFFFFFFEu;
+}
+}  // namespace
+
+// The handshake as the capture point sees it: the initiator's last SYN, the
+// responder's SYN/ACK, the initiator's ACK. A few packets per connection, so
+// out of line; afterwards (phase kHsOver) the packet path skips it.
+__attribute__((noinline)) void FlowTable::tcp_handshake(Flow& f, const ParsedPacket& p) {
+  TcpTrack& k = f.tcp;
+  const uint8_t fl = p.tcp_flags;
+  const uint64_t t = p.ts_ns;
+  const uint8_t phase = f.tcp_bits & kHsMask;
+  const bool from_initiator = p.side == f.initiator;
+  if ((fl & (kTcpSyn | kTcpAck)) == kTcpSyn) {
+    if (from_initiator && phase <= kHsSyn) {  // the last SYN before the SYN/ACK
+      k.syn_ns = t;
+      f.tcp_bits = static_cast<uint8_t>((f.tcp_bits & ~kHsMask) | kHsSyn);
+    }
+  } else if (fl & kTcpSyn) {  // SYN/ACK
+    if (!from_initiator) {
+      if (phase == kHsSyn && t >= k.syn_ns) {
+        k.hs_server_us = us_between(k.syn_ns, t);
+        k.synack_ns = t;
+        f.tcp_bits = static_cast<uint8_t>((f.tcp_bits & ~kHsMask) | kHsSynAck);
+      } else if (phase == kHsSynAck && t >= k.synack_ns) {
+        k.synack_ns = t;  // retransmitted: the client side runs from the last one
+      }
+    }
+  } else if ((fl & (kTcpAck | kTcpRst)) == kTcpAck && from_initiator && phase == kHsSynAck && t >= k.synack_ns) {
+    k.hs_client_us = us_between(k.synack_ns, t);
+    f.tcp_bits |= kHsOver;
+    const uint64_t rtt = static_cast<uint64_t>(k.hs_server_us) + k.hs_client_us;  // the handshake's round trip
+    rtt_sample(k, rtt < kNone ? static_cast<uint32_t>(rtt) : kNone - 1);
+  }
+}
+
+// TCP latency and retransmissions of one packet (flow-record.v2): a few
+// compares on the flow's third cache line; nothing allocated, nothing called
+// but at the handshake and per RTT sample.
+inline __attribute__((always_inline)) void FlowTable::track_tcp(Flow& f, const ParsedPacket& p) {
+  const TcpSeg& g = p.tcp;
+  if (!g.ok) return;  // a fragment: no segment length
+  if ((f.tcp_bits & kHsMask) != kHsOver) tcp_handshake(f, p);
+  TcpTrack& k = f.tcp;
+  const uint32_t s = p.side, o = s ^ 1u;
+  const uint8_t fl = p.tcp_flags;
+  uint8_t bits = f.tcp_bits;
+
+  // The first ACK from this side that covers the other side's timed segment.
+  const uint8_t timed_o = static_cast<uint8_t>(kTimedA << o);
+  if ((fl & kTcpAck) && (bits & timed_o) && !seq_lt(g.ack, k.timed_end[o])) {
+    if (p.ts_ns >= k.timed_ns[o]) rtt_sample(k, us_between(k.timed_ns[o], p.ts_ns));
+    bits &= static_cast<uint8_t>(~timed_o);
+  }
+
+  // Sequence space (data, SYN, FIN): retransmissions, and a new data segment to time.
+  const uint32_t len = g.payload + ((fl >> 1) & 1u) + (fl & kTcpFin);
+  if (len != 0 && !(fl & kTcpRst)) {
+    const uint32_t end = g.seq + len;
+    const uint8_t snd = static_cast<uint8_t>(kSndA << s), timed_s = static_cast<uint8_t>(kTimedA << s);
+    int32_t behind = 0;  // < 0: starts before snd_nxt
+    if (bits & snd) {
+      behind = static_cast<int32_t>(g.seq - k.snd_max[s]);
+      if (behind < 0) {
+        // A keep-alive probe carries (at most) the one byte below snd_nxt.
+        const bool keepalive = behind == -1 && g.payload <= 1 && !(fl & (kTcpSyn | kTcpFin));
+        if (!keepalive) {
+          f.retransmits[s] += f.retransmits[s] != kNone ? 1u : 0u;
+          // Karn: a retransmitted segment is never timed, nor one it repeats.
+          if ((bits & timed_s) && seq_lt(g.seq, k.timed_end[s])) bits &= static_cast<uint8_t>(~timed_s);
+        }
+        if (seq_lt(k.snd_max[s], end)) k.snd_max[s] = end;
+      } else {
+        k.snd_max[s] = end;
+      }
+    } else {
+      k.snd_max[s] = end;
+      bits |= snd;
+    }
+    if (behind >= 0 && g.payload != 0 && !(bits & timed_s)) {  // new data, and nothing timed yet
+      k.timed_end[s] = end;
+      k.timed_ns[s] = p.ts_ns;
+      bits |= timed_s;
+    }
+  }
+  f.tcp_bits = bits;
+}
+
 FlowTable::FlowTable(uint32_t capacity, const FlowTimeouts& timeouts, RecordSink& sink, uint8_t worker_id)
     : capacity_(std::max<uint32_t>(capacity, 16)),
       timeouts_(timeouts),
@@ -210,107 +323,6 @@ uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
     }
   }
   return events;
-}
-
-// A new record's TCP measurements: none yet. The sequence state (snd_max,
-// timed segments) is only meaningful with its tcp_bits, which the caller sets.
-void FlowTable::reset_tcp(Flow& f) {
-  f.tcp_bits = kHsNone;
-  f.retransmits[0] = f.retransmits[1] = 0;
-  f.tcp.hs_server_us = f.tcp.hs_client_us = kNone;
-  f.tcp.rtt_min_us = kNone;
-  f.tcp.srtt8_us = 0;
-}
-
-void FlowTable::rtt_sample(TcpTrack& k, uint32_t us) {
-  if (us > (kNone >> 3)) us = kNone >> 3;  // 536 s: keeps 8 x SRTT in 32 bits
-  if (k.rtt_min_us == kNone) {
-    k.rtt_min_us = us;
-    k.srtt8_us = us << 3;  // seeded by the first sample
-    return;
-  }
-  if (us < k.rtt_min_us) k.rtt_min_us = us;
-  k.srtt8_us = k.srtt8_us - (k.srtt8_us >> 3) + us;  // SRTT += (R - SRTT) / 8
-}
-
-namespace {
-inline bool seq_lt(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b) < 0; }
-inline uint32_t us_between(uint64_t from_ns, uint64_t to_ns) {
-  const uint64_t us = (to_ns - from_ns) / 1000;
-  return us < 0xFFFFFFFEull ? static_cast<uint32_t>(us) : 0xFFFFFFFEu;
-}
-}  // namespace
-
-// TCP latency and retransmissions of one packet (flow-record.v2). A few
-// compares on the flow's third cache line; nothing allocated, nothing called.
-void FlowTable::track_tcp(Flow& f, const ParsedPacket& p) {
-  if (!p.tcp_seq_ok) return;  // a fragment: no segment length
-  TcpTrack& k = f.tcp;
-  const uint32_t s = p.side, o = s ^ 1u;
-  const uint8_t fl = p.tcp_flags;
-  const uint64_t t = p.ts_ns;
-  const bool syn = (fl & kTcpSyn) != 0, ack = (fl & kTcpAck) != 0;
-
-  // The handshake as the capture point sees it.
-  const uint8_t phase = f.tcp_bits & kHsMask;
-  if (phase != kHsOver) {
-    if (syn && !ack) {
-      if (s == f.initiator && phase <= kHsSyn) {  // the last SYN before the SYN/ACK
-        k.syn_ns = t;
-        f.tcp_bits = static_cast<uint8_t>((f.tcp_bits & ~kHsMask) | kHsSyn);
-      }
-    } else if (syn) {  // SYN/ACK
-      if (s != f.initiator) {
-        if (phase == kHsSyn && t >= k.syn_ns) {
-          k.hs_server_us = us_between(k.syn_ns, t);
-          k.synack_ns = t;
-          f.tcp_bits = static_cast<uint8_t>((f.tcp_bits & ~kHsMask) | kHsSynAck);
-        } else if (phase == kHsSynAck && t >= k.synack_ns) {
-          k.synack_ns = t;  // retransmitted: the client side runs from the last one
-        }
-      }
-    } else if (ack && !(fl & kTcpRst) && s == f.initiator && phase == kHsSynAck && t >= k.synack_ns) {
-      k.hs_client_us = us_between(k.synack_ns, t);
-      f.tcp_bits = static_cast<uint8_t>(f.tcp_bits | kHsOver);
-      const uint64_t rtt = static_cast<uint64_t>(k.hs_server_us) + k.hs_client_us;  // the handshake's round trip
-      rtt_sample(k, rtt < kNone ? static_cast<uint32_t>(rtt) : kNone - 1);
-    }
-  }
-
-  // The first ACK from this side that covers the other side's timed segment.
-  const uint8_t timed_o = static_cast<uint8_t>(kTimedA << o);
-  if (ack && (f.tcp_bits & timed_o) && !seq_lt(p.tcp_ack, k.timed_end[o]) && t >= k.timed_ns[o]) {
-    rtt_sample(k, us_between(k.timed_ns[o], t));
-    f.tcp_bits &= static_cast<uint8_t>(~timed_o);
-  }
-
-  // Sequence space: retransmissions, and a new data segment to time.
-  if (fl & kTcpRst) return;
-  const uint32_t len = p.tcp_payload + (syn ? 1u : 0u) + ((fl & kTcpFin) ? 1u : 0u);
-  if (len == 0) return;  // a pure ACK or a zero-length keep-alive
-  const uint32_t end = p.tcp_seq + len;
-  const uint8_t snd = static_cast<uint8_t>(kSndA << s), timed_s = static_cast<uint8_t>(kTimedA << s);
-  bool fresh = true;  // starts at or past snd_nxt: new sequence space, the only kind timed
-  if (f.tcp_bits & snd) {
-    const int32_t behind = static_cast<int32_t>(p.tcp_seq - k.snd_max[s]);
-    fresh = behind >= 0;
-    // A keep-alive probe carries (at most) the one byte below snd_nxt.
-    const bool keepalive = behind == -1 && p.tcp_payload <= 1 && !(fl & (kTcpSyn | kTcpFin));
-    if (behind < 0 && !keepalive) {
-      f.retransmits[s] += f.retransmits[s] != kNone ? 1u : 0u;
-      // Karn: a retransmitted segment is never timed, nor one it repeats.
-      if ((f.tcp_bits & timed_s) && seq_lt(p.tcp_seq, k.timed_end[s])) f.tcp_bits &= static_cast<uint8_t>(~timed_s);
-    }
-    if (seq_lt(k.snd_max[s], end)) k.snd_max[s] = end;
-  } else {
-    k.snd_max[s] = end;
-    f.tcp_bits |= snd;
-  }
-  if (fresh && p.tcp_payload != 0 && !(f.tcp_bits & timed_s)) {
-    k.timed_end[s] = end;
-    k.timed_ns[s] = t;
-    f.tcp_bits |= timed_s;
-  }
 }
 
 uint32_t FlowTable::insert(const ParsedPacket& p) {

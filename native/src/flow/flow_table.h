@@ -112,6 +112,7 @@ class FlowTable {
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
   static void reset_tcp(Flow& f);
   static void track_tcp(Flow& f, const ParsedPacket& p);
+  static void tcp_handshake(Flow& f, const ParsedPacket& p);
   static void rtt_sample(TcpTrack& k, uint32_t us);
   static constexpr uint32_t kNil = 0xFFFFFFFFu;
   static constexpr uint32_t kWheelSlots = 1024;

@@ -34,6 +34,17 @@ static_assert(sizeof(FlowKey) == 40, "FlowKey is hashed as five 64-bit words");
 // Which side of the canonical key sent the packet.
 enum Side : uint8_t { kSideA = 0, kSideB = 1 };
 
+// TCP sequence fields of one segment, host byte order (flow-record.v2 TCP
+// latency). `ok` is 0 for non-TCP, and for TCP in IP fragments (the segment's
+// length is unknown); then the rest is 0 too.
+struct TcpSeg {
+  uint32_t seq;
+  uint32_t ack;
+  uint16_t payload;  // payload octets on the wire (from the IP length fields), capped at 0xFFFF
+  uint8_t ok;
+  uint8_t pad;
+};
+
 // One parsed packet: everything the flow table needs. The first cache line
 // is what every packet uses (lookup, counters, detectors); the second holds
 // the TCP sequence fields, read only for TCP.
@@ -47,13 +58,9 @@ struct alignas(64) ParsedPacket {
   uint8_t side;       // Side of the sender
   uint8_t ts_digits;  // sub-second digits of the capture clock
   uint8_t reserved;
-  // TCP only, valid when tcp_seq_ok: host byte order.
-  uint32_t tcp_seq;
-  uint32_t tcp_ack;
-  uint16_t tcp_payload;  // payload octets on the wire (from the IP length fields), capped at 0xFFFF
-  uint8_t tcp_seq_ok;    // 0 for non-TCP, and for TCP in IP fragments (the segment's length is unknown)
+  TcpSeg tcp;  // read by the flow table for TCP only
 };
 static_assert(sizeof(ParsedPacket) == 128, "two cache lines per parsed packet");
-static_assert(offsetof(ParsedPacket, tcp_seq) == 64, "the TCP fields begin the second cache line");
+static_assert(offsetof(ParsedPacket, tcp) == 64, "the TCP fields begin the second cache line");
 
 }  // namespace tapline

@@ -19,8 +19,7 @@ bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
   Decoded d;
   d.vlan = kNoVlan;
   d.tcp_flags = 0;
-  d.tcp_seq_ok = 0;
-  d.l4_len = 0;
+  d.tcp = TcpSeg{};
   d.icmp_one_way = false;
   d.sport = d.dport = 0;
   if (!link(Cursor{pkt.data, pkt.data + pkt.caplen}, pkt.linktype, d)) return false;
@@ -176,10 +175,7 @@ void Parser::finish(const Decoded& d, ParsedPacket& out) const {
   out.ip_bytes = d.ip_bytes;
   out.tcp_flags = d.tcp_flags;
   out.reserved = 0;
-  out.tcp_seq_ok = d.tcp_seq_ok;
-  out.tcp_seq = d.tcp_seq_ok ? d.tcp_seq : 0;
-  out.tcp_ack = d.tcp_seq_ok ? d.tcp_ack : 0;
-  out.tcp_payload = d.tcp_seq_ok ? d.tcp_payload : 0;
+  out.tcp = d.tcp;
   const FlowHashes h = hash_flow_key(k, config_.hash_seed);
   out.hash = h.hash;
   out.sig = h.sig;

@@ -35,10 +35,7 @@ struct Decoded {
   uint8_t tcp_flags;
   bool icmp_one_way;
   uint32_t l4_len;  // transport octets on the wire, from the IP length fields (a snaplen does not cut it)
-  uint32_t tcp_seq;
-  uint32_t tcp_ack;
-  uint16_t tcp_payload;
-  uint8_t tcp_seq_ok;
+  TcpSeg tcp;
 };
 
 class Parser {

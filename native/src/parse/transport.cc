@@ -70,10 +70,10 @@ bool Parser::transport(Cursor c, Decoded& d) {
       // fragment's segment length is not known from its first fragment.
       if (!fragment_) {
         const uint32_t payload = d.l4_len > off ? d.l4_len - off : 0;
-        d.tcp_seq = be32(c.p + 4);
-        d.tcp_ack = be32(c.p + 8);
-        d.tcp_payload = static_cast<uint16_t>(payload < 0xFFFFu ? payload : 0xFFFFu);
-        d.tcp_seq_ok = 1;
+        d.tcp.seq = be32(c.p + 4);
+        d.tcp.ack = be32(c.p + 8);
+        d.tcp.payload = static_cast<uint16_t>(payload < 0xFFFFu ? payload : 0xFFFFu);
+        d.tcp.ok = 1;
       }
       return true;
     }
