@@ -92,6 +92,34 @@ export const CLUSTER_ROLE_RULES: readonly DocumentedRule[] = [
   },
 ];
 
+/**
+ * A second ClusterRole, bound only when the operator writes the identity map (--identity-map-nats,
+ * Helm identityMap.enabled): the objects an address can belong to, read only, in every namespace.
+ * Pods and nodes are already readable with the first role.
+ */
+export const IDENTITY_MAP_RULES: readonly DocumentedRule[] = [
+  {
+    comment:
+      'Identity map: Services (cluster IPs) and their EndpointSlices (which pods back them), watched once by the operator ' +
+      'for the whole cluster so that no agent watches the API server. Read only.',
+    apiGroups: ['', 'discovery.k8s.io'],
+    resources: ['services', 'endpointslices'],
+    verbs: ['list', 'watch'],
+  },
+  {
+    comment: 'Identity map: ReplicaSets and Jobs, only for their owners (a pod of a ReplicaSet belongs to its Deployment, of a Job to its CronJob). Read only.',
+    apiGroups: ['apps', 'batch'],
+    resources: ['replicasets', 'jobs'],
+    verbs: ['list', 'watch'],
+  },
+  {
+    comment: 'Identity map: the cluster\'s service ranges (ServiceCIDRs), so that an unassigned service address is reported as in the cluster, not external. Read only.',
+    apiGroups: ['networking.k8s.io'],
+    resources: ['servicecidrs'],
+    verbs: ['list', 'watch'],
+  },
+];
+
 /** The Role in the lease namespace: leader election (coordination.k8s.io/v1 Lease). */
 export const LEADER_ELECTION_RULES: readonly DocumentedRule[] = [
   {
@@ -126,6 +154,15 @@ export function clusterRole(name: string) {
     kind: 'ClusterRole',
     metadata: { name },
     rules: plainRules(CLUSTER_ROLE_RULES),
+  };
+}
+
+export function identityMapRole(name: string) {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name },
+    rules: plainRules(IDENTITY_MAP_RULES),
   };
 }
 

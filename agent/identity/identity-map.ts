@@ -8,23 +8,35 @@ import { BlockList, isIPv4 } from 'node:net';
 
 import { addressKey, type ClusterRanges, type IdentityValue } from './identity-value.js';
 
-interface Window {
-  since: number;
-  until: number;
+/** One identity as the enricher appends it: `,"src":{…}` and `,"dst":{…}}\n`, encoded once. */
+export interface Fragments {
   json: string;
+  src: Buffer;
+  dst: Buffer;
 }
 
-const EXTERNAL = '{"kind":"external"}';
-const UNKNOWN = '{"kind":"unknown"}';
+interface Window extends Fragments {
+  since: number;
+  until: number;
+}
+
+function fragments(json: string): Fragments {
+  return { json, src: Buffer.from(`,"src":${json}`), dst: Buffer.from(`,"dst":${json}}\n`) };
+}
+
+const EXTERNAL = fragments('{"kind":"external"}');
+const UNKNOWN = fragments('{"kind":"unknown"}');
 const MAX_REMEMBERED = 65_536;
 
 export class IdentityMap {
   private readonly byAddress = new Map<string, Window[]>();
+  /** The IPv4 addresses of byAddress again, by their 32 bits: the enricher looks them up without making a string. */
+  private readonly byIpv4 = new Map<number, Window[]>();
   private ranges = new BlockList();
   /** IPv4 ranges as [network, mask] pairs of unsigned 32-bit numbers. */
   private ranges4: Array<[number, number]> = [];
   /** Addresses without entries: whether they fall in a cluster range (cleared when ranges change). */
-  private readonly outside = new Map<string, string>();
+  private readonly outside = new Map<string, Fragments>();
 
   get size(): number {
     return this.byAddress.size;
@@ -33,9 +45,11 @@ export class IdentityMap {
   /** Replaces what is known of one address. */
   set(value: IdentityValue): void {
     const windows = value.entries
-      .map((e) => ({ since: e.since, until: e.until ?? Infinity, json: JSON.stringify(e.id) }))
+      .map((e) => ({ since: e.since, until: e.until ?? Infinity, ...fragments(JSON.stringify(e.id)) }))
       .sort((a, b) => a.since - b.since);
     this.byAddress.set(value.ip, windows);
+    const v4 = ipv4Number(value.ip);
+    if (v4 >= 0) this.byIpv4.set(v4, windows);
   }
 
   /** The KV keys of the addresses held. */
@@ -45,6 +59,8 @@ export class IdentityMap {
 
   delete(address: string): void {
     this.byAddress.delete(address);
+    const v4 = ipv4Number(address);
+    if (v4 >= 0) this.byIpv4.delete(v4);
   }
 
   setRanges(r: ClusterRanges): void {
@@ -64,23 +80,27 @@ export class IdentityMap {
 
   /** The JSON of the identity `address` had at `atMs`. */
   resolve(address: string, atMs: number): string {
-    const windows = this.byAddress.get(address);
-    if (windows) {
-      // latest since <= t that is still valid at t
-      for (let i = windows.length - 1; i >= 0; i--) {
-        const w = windows[i]!;
-        if (w.since <= atMs && atMs < w.until) return w.json;
-      }
-    }
-    return this.outsideKind(address);
+    return this.fragments(address, atMs).json;
   }
 
-  private outsideKind(address: string): string {
+  /** The same, encoded for the enricher. */
+  fragments(address: string, atMs: number): Fragments {
+    return valid(this.byAddress.get(address), atMs) ?? this.outsideKind(address);
+  }
+
+  /** The same for an IPv4 address given by its 32 bits (the enricher's fast path). */
+  fragmentsIpv4(v4: number, atMs: number): Fragments {
+    return valid(this.byIpv4.get(v4), atMs) ?? this.outsideIpv4(v4);
+  }
+
+  private outsideIpv4(v4: number): Fragments {
+    for (const [net, mask] of this.ranges4) if (((v4 & mask) >>> 0) === net) return UNKNOWN;
+    return EXTERNAL;
+  }
+
+  private outsideKind(address: string): Fragments {
     const v4 = ipv4Number(address);
-    if (v4 >= 0) {
-      for (const [net, mask] of this.ranges4) if (((v4 & mask) >>> 0) === net) return UNKNOWN;
-      return EXTERNAL;
-    }
+    if (v4 >= 0) return this.outsideIpv4(v4);
     let kind = this.outside.get(address);
     if (kind === undefined) {
       const inCluster = this.ranges.check(address, 'ipv6');
@@ -92,8 +112,18 @@ export class IdentityMap {
   }
 }
 
+/** The latest window that started at or before t and is still valid at t. */
+function valid(windows: Window[] | undefined, atMs: number): Window | undefined {
+  if (!windows) return undefined;
+  for (let i = windows.length - 1; i >= 0; i--) {
+    const w = windows[i]!;
+    if (w.since <= atMs && atMs < w.until) return w;
+  }
+  return undefined;
+}
+
 /** A dotted-quad IPv4 address as an unsigned 32-bit number; -1 for anything else. */
-function ipv4Number(a: string): number {
+export function ipv4Number(a: string): number {
   let n = 0;
   let part = 0;
   let digits = 0;

@@ -3,7 +3,7 @@
 // equal to this text and the rendered objects' rules equal to operator/rbac.ts; after a change to
 // operator/rbac.ts regenerate with
 //   TAPLINE_UPDATE_GOLDEN=1 npx vitest run test/helm/rbac.test.ts
-import { CLUSTER_ROLE_RULES, LEADER_ELECTION_RULES, type DocumentedRule } from '../../../operator/rbac.js';
+import { CLUSTER_ROLE_RULES, IDENTITY_MAP_RULES, LEADER_ELECTION_RULES, type DocumentedRule } from '../../../operator/rbac.js';
 
 const list = (xs: readonly string[]): string => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
 
@@ -33,13 +33,11 @@ function rules(rs: readonly DocumentedRule[]): string[] {
   ]);
 }
 
-const META = (kind: string, namespaced: boolean): string[] => [
+const META = (kind: string, namespaced: boolean, suffix = kind.startsWith('Cluster') ? 'operator' : 'leader-election'): string[] => [
   'apiVersion: rbac.authorization.k8s.io/v1',
   `kind: ${kind}`,
   'metadata:',
-  kind.startsWith('Cluster')
-    ? '  name: {{ include "tapline.fullname" . }}-operator'
-    : '  name: {{ include "tapline.fullname" . }}-leader-election',
+  `  name: {{ include "tapline.fullname" . }}-${suffix}`,
   ...(namespaced ? ['  namespace: {{ .Release.Namespace }}'] : []),
   '  labels:',
   '    {{- include "tapline.labels" . | nindent 4 }}',
@@ -71,6 +69,21 @@ export function rbacTemplate(): string {
     '  kind: ClusterRole',
     '  name: {{ include "tapline.fullname" . }}-operator',
     ...SUBJECT,
+    '{{- if .Values.identityMap.enabled }}',
+    '---',
+    '# The identity map (identityMap.enabled): what a cluster address can belong to, read only, in',
+    '# every namespace, watched once by the operator so that no agent watches the API server.',
+    ...META('ClusterRole', false, 'identity-map'),
+    'rules:',
+    ...rules(IDENTITY_MAP_RULES),
+    '---',
+    ...META('ClusterRoleBinding', false, 'identity-map'),
+    'roleRef:',
+    '  apiGroup: rbac.authorization.k8s.io',
+    '  kind: ClusterRole',
+    '  name: {{ include "tapline.fullname" . }}-identity-map',
+    ...SUBJECT,
+    '{{- end }}',
     '---',
     '# Leader election, in the release namespace: the one Lease the replicas compete for.',
     ...META('Role', true),

@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { clusterRole, leaderElectionRole } from '../../../operator/rbac.js';
+import { clusterRole, identityMapRole, leaderElectionRole } from '../../../operator/rbac.js';
 import type { KubeApi } from './kube-api.js';
 
 export const OPERATOR_NAMESPACE = 'tapline-system';
@@ -27,7 +27,7 @@ export async function ensureNamespace(api: KubeApi, name: string): Promise<void>
 export async function operatorKubeconfig(
   api: KubeApi,
   cluster: { server: string; caFile: string },
-  o: { serviceAccount: string; leaseNamespace: string },
+  o: { serviceAccount: string; leaseNamespace: string; /** Also bind operator/rbac.ts IDENTITY_MAP_RULES (the operator writes the identity map). */ identityMap?: boolean },
 ): Promise<string> {
   await ensureNamespace(api, OPERATOR_NAMESPACE);
   await ensureNamespace(api, o.leaseNamespace);
@@ -46,6 +46,17 @@ export async function operatorKubeconfig(
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: ROLE },
     subjects: subject,
   });
+  if (o.identityMap) {
+    const role = `${ROLE}-identity-map`;
+    await apply(api, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${role}`, identityMapRole(role));
+    await apply(api, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${role}-${sa}`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `${role}-${sa}` },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+      subjects: subject,
+    });
+  }
   await apply(api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${o.leaseNamespace}/roles/${ROLE}`, leaderElectionRole(ROLE, o.leaseNamespace));
   await apply(api, `/apis/rbac.authorization.k8s.io/v1/namespaces/${o.leaseNamespace}/rolebindings/${ROLE}-${sa}`, {
     apiVersion: 'rbac.authorization.k8s.io/v1',
