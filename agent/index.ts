@@ -38,6 +38,25 @@ export {
   PCI_ADDRESS_PATTERN,
 } from './config/capture-rules.js';
 
+// The operator -> agent identity map contract (the key-value bucket's keys and values) and the
+// flow ends it describes; the NATS connection both sides open the same way.
+export {
+  ClusterRangesSchema,
+  DEFAULT_IDENTITY_BUCKET,
+  IDENTITY_VALUE_VERSION,
+  IdentityEntrySchema,
+  IdentityValueSchema,
+  RANGES_KEY,
+  addressKey,
+  isAddressKey,
+  keyAddress,
+  type ClusterRanges,
+  type IdentityEntry,
+  type IdentityValue,
+} from './identity/identity-value.js';
+export { ENDPOINT_KINDS, EndpointSchema, type Endpoint, type EndpointKind, type Workload } from './identity/endpoint.js';
+export { connectNats, type ConnectSettings } from './export/connection.js';
+
 // Config: load, check, turn into engine options.
 export { loadAgentConfig, type LoadedConfig } from './config/load.js';
 export { engineOptions } from './config/engine-options.js';

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
+import { DEFAULT_IDENTITY_BUCKET } from '../agent/index.js';
 import { MetricsServer } from '../agent/metrics/server.js';
 import { Controller } from './controller/controller.js';
 import { EventRecorder } from './controller/event-recorder.js';
@@ -39,7 +40,7 @@ export const OperatorOptionsSchema = z.object({
   agentImage: z.string().min(1).default(DEFAULT_AGENT_IMAGE),
   allowPrivileged: z.boolean().default(false),
   /** The identity map's bucket (agents read it on their policy's NATS). */
-  identityBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default('tapline-identity'),
+  identityBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_IDENTITY_BUCKET),
   /** Where the leader writes the identity map; absent: no map (policies say Enriched=False, IdentityMapNotConfigured). */
   identityMap: z
     .strictObject({

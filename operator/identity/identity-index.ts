@@ -9,8 +9,7 @@
 // operator heard of it. It ends when the pod ends (its containers' last finishedAt) or is deleted.
 // When a new object takes an address over, the old window ends where the new one starts, and
 // readers pick the latest window that started before a flow: old flows keep the old name.
-import type { Endpoint } from '../../agent/identity/endpoint.js';
-import { IDENTITY_VALUE_VERSION, RANGES_KEY, addressKey, keyAddress, type ClusterRanges, type IdentityEntry, type IdentityValue } from '../../agent/identity/identity-value.js';
+import { IDENTITY_VALUE_VERSION, RANGES_KEY, addressKey, keyAddress, type ClusterRanges, type Endpoint, type IdentityEntry, type IdentityValue } from '../../agent/index.js';
 import { keyOf } from '../reconcile/observed.js';
 import type { IdentityEndpointSlice, IdentityNode, IdentityOwned, IdentityPod, IdentityService, IdentityServiceCidr } from './objects.js';
 import { controllerOf, ownerKey, workloadOf } from './workload.js';

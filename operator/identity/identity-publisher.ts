@@ -9,8 +9,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { z } from 'zod';
 
-import { IdentityValueSchema, isAddressKey } from '../../agent/identity/identity-value.js';
-import { connectNats, type ConnectSettings } from '../../agent/export/connection.js';
+import { IdentityValueSchema, connectNats, isAddressKey, type ConnectSettings } from '../../agent/index.js';
 import { Informer, type KubeObject } from '../controller/informer.js';
 import type { KubeClient } from '../controller/kube-client.js';
 import { keyOf } from '../reconcile/observed.js';

@@ -2,7 +2,7 @@
 // CronJobs through their Job (the operator watches ReplicaSets and Jobs for their owners); any
 // other controller is named by its own kind, and a pod without one is its own workload. An owner
 // the operator has not seen yet is named as the pod names it, never guessed from name patterns.
-import type { Workload } from '../../agent/identity/endpoint.js';
+import type { Workload } from '../../agent/index.js';
 import type { IdentityOwned, IdentityPod } from './objects.js';
 
 type Owner = NonNullable<IdentityPod['metadata']['ownerReferences']>[number];

@@ -1,5 +1,6 @@
 // Operator settings that shape the rendered objects (from the operator's flags/env/Helm values).
 import { z } from 'zod';
+import { DEFAULT_IDENTITY_BUCKET } from '../../agent/index.js';
 
 export const OperatorSettingsSchema = z.strictObject({
   /** The agent image, e.g. ghcr.io/tapline/agent:0.1.0 (a digest pins it). */
@@ -13,7 +14,7 @@ export const OperatorSettingsSchema = z.strictObject({
   /** PriorityClass of the agent pods, e.g. system-node-critical. */
   priorityClassName: z.string().min(1).optional(),
   /** The identity map's key-value bucket the agents read (on the policy's NATS); the operator writes it when given --identity-map-nats. */
-  identityBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default('tapline-identity'),
+  identityBucket: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_IDENTITY_BUCKET),
   /** app.kubernetes.io/managed-by of everything the operator creates. */
   managedBy: z.string().min(1).default('tapline-operator'),
 });

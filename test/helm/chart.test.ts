@@ -132,7 +132,7 @@ describe('secure defaults of the operator', () => {
     const c = deployment(parseManifests(await renderChart())).spec.template.spec.containers[0];
     expect(c.args).toEqual([
       'operator', `--watch-namespaces=${NAMESPACE}`, '--metrics-port=8080', '--leader-elect', `--lease-namespace=${NAMESPACE}`,
-      '--workers=2', '--log-level=info', '--agent-image=ghcr.io/tapline/agent:0.1.0',
+      '--workers=2', '--log-level=info', '--agent-image=ghcr.io/tapline/agent:0.1.0', '--identity-map-bucket=tapline-identity',
     ]);
     expect(c.env).toEqual([{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     expect(c.ports).toEqual([{ name: 'metrics', containerPort: 8080, protocol: 'TCP' }]);

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_ROLE_RULES, LEADER_ELECTION_RULES, LEADER_LEASE_NAME, plainRules } from '../../operator/rbac.js';
+import { CLUSTER_ROLE_RULES, IDENTITY_MAP_RULES, LEADER_ELECTION_RULES, LEADER_LEASE_NAME, plainRules } from '../../operator/rbac.js';
 import { CHART, NAMESPACE, find, parseManifests, renderChart } from './support/helm.js';
 import { rbacTemplate } from './support/rbac-template.js';
 
@@ -16,7 +16,7 @@ describe('chart RBAC', () => {
     expect(readFileSync(TEMPLATE, 'utf8')).toBe(want);
     const lines = want.split('\n');
     const ruleStarts = lines.flatMap((l, i) => (l.startsWith('  - apiGroups:') ? [i] : []));
-    expect(ruleStarts).toHaveLength(CLUSTER_ROLE_RULES.length + LEADER_ELECTION_RULES.length);
+    expect(ruleStarts).toHaveLength(CLUSTER_ROLE_RULES.length + IDENTITY_MAP_RULES.length + LEADER_ELECTION_RULES.length);
     for (const i of ruleStarts) expect(lines[i - 1]).toMatch(/^ {2}# \S/);
   });
 
@@ -36,6 +36,21 @@ describe('chart RBAC', () => {
     expect(crb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: cr.metadata.name });
     expect(rb.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name });
     for (const b of [crb, rb]) expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: NAMESPACE }]);
+    // Without identityMap.enabled there is no identity-map role.
+    expect(objs.filter((o) => o.kind === 'ClusterRole')).toHaveLength(1);
+  });
+
+  it('identityMap.enabled adds the identity-map ClusterRole (operator/rbac.ts IDENTITY_MAP_RULES), bound to the same ServiceAccount', async () => {
+    const objs = parseManifests(await renderChart(['--set', 'identityMap.enabled=true', '--set', 'identityMap.nats.url=nats://nats.nats.svc:4222']));
+    const roles = objs.filter((o) => o.kind === 'ClusterRole');
+    expect(roles).toHaveLength(2);
+    const idRole = roles.find((r) => r.metadata.name.endsWith('-identity-map'))!;
+    expect(idRole.rules).toEqual(plainRules(IDENTITY_MAP_RULES));
+    const binding = objs.find((o) => o.kind === 'ClusterRoleBinding' && o.roleRef.name === idRole.metadata.name)!;
+    const sa = find(objs, 'ServiceAccount');
+    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: NAMESPACE }]);
+    const args = find(objs, 'Deployment').spec.template.spec.containers[0].args as string[];
+    expect(args).toEqual(expect.arrayContaining(['--identity-map-bucket=tapline-identity', '--identity-map-nats=nats://nats.nats.svc:4222', '--identity-map-replicas=1']));
   });
 
   it('least privilege: no wildcard, no delete, subresources in rules of their own, the Lease by name', async () => {
