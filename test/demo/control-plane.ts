@@ -98,8 +98,8 @@ export interface PolicyView {
 
 const policyPath = `/apis/${API_VERSION}/namespaces/${DEMO_NAMESPACE}/${PLURAL}/${DEMO_POLICY}`;
 
-export async function applyDemoPolicy(c: DemoCluster, natsUrl: string): Promise<void> {
-  const spec = demoPolicySpec(natsUrl, c.handle.captureLabel);
+export async function applyDemoPolicy(c: DemoCluster, natsUrl: string, interfaces?: string[]): Promise<void> {
+  const spec = demoPolicySpec(natsUrl, c.handle.captureLabel, interfaces);
   await c.kube.apply(policyPath, { apiVersion: API_VERSION, kind: KIND, metadata: { name: DEMO_POLICY, namespace: DEMO_NAMESPACE }, spec }, MANAGER);
 }
 

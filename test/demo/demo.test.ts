@@ -40,6 +40,14 @@ describe.skipIf(!isRoot)('npm run demo (needs root: network namespaces)', () => 
       expect(r.captureNodes).toEqual(['real-node-0', 'real-node-1']);
       for (const node of r.captureNodes) expect(r.podsWide).toMatch(new RegExp(`ddos-watch-\\S+\\s+1/1\\s+Running\\s+\\d+\\s+\\S+\\s+\\S+\\s+${node}\\s`));
       expect(r.stopMs).toBeLessThan(60_000);
+      // Flows in Kubernetes terms: the client Deployment's pods calling the web Deployment's pods (named with
+      // their Service), the Service's cluster IP and an outside address, named from the operator's identity map.
+      const w = r.workloadFlows!;
+      expect(w.clientToWebPod).toBeGreaterThan(0);
+      expect(w.clientToService).toBeGreaterThan(0);
+      expect(w.clientToExternal).toBeGreaterThan(0);
+      expect(w.withHandshake).toBeGreaterThan(0);
+      expect(out).toMatch(/\(Deployment\/client\)/);
     }
     expect(r.totals.invalid).toBe(0);
     // Each agent counted its packets and reports the capture layer's drops (none on a quiet veth).

@@ -29,7 +29,9 @@ import type { DemoHarness } from './harness.js';
 import { startNats, type DemoNats } from './nats.js';
 import { DEMO_METRICS_PORT, DEMO_NAMESPACE, DEMO_POLICY, DEMO_STREAM, DEMO_SUBJECT_PREFIX } from './policy.js';
 import { deletePolicyAndWait, installChart, nodeHost, podsWide, RELEASE_NAMESPACE, uninstallChart, type DemoImages } from './real-nodes.js';
-import { addCapturePair, createTopology, destroyTopology, type DemoHost, type Topology } from './topology.js';
+import { addCapturePair, CAPTURE_IF, createTopology, destroyTopology, type DemoHost, type Topology } from './topology.js';
+import { EXTERNAL_ADDRESS, startWorkloads, type DemoWorkloads } from './workloads.js';
+import { workloadFlows, type WorkloadFlows } from './workload-flows.js';
 import { normalTraffic, replay, writeTraffic } from './traffic.js';
 
 export interface DemoOptions {
@@ -68,9 +70,14 @@ export interface DemoResult {
   podsWide?: string;
   /** Real nodes: milliseconds from deleting the policy until its pods were gone. */
   stopMs?: number;
+  /** Real nodes: the client/web workloads' flows as the stream holds them, with both ends' identities. */
+  workloadFlows?: WorkloadFlows;
+  workloads?: DemoWorkloads;
 }
 
 const NATS_PORT = 14222;
+/** The bridge CNI's pod bridge in each real node's namespace (scripts/cluster/node-network.mjs). */
+const POD_BRIDGE = 'cni0';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function heading(print: (m: string) => void, text: string): void {
@@ -99,6 +106,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   let helm: string | undefined;
   let daemonSet: string | undefined;
   let podList: string | undefined;
+  let workloads: DemoWorkloads | undefined;
   const senders: Array<{ child: { kill(sig?: NodeJS.Signals): boolean }; done: Promise<void> }> = [];
   try {
     const real = !o.kwok;
@@ -129,8 +137,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     if (real) {
       heading(print, `operator: helm install charts/tapline (image ${images!.operator.ref}, watching ${DEMO_NAMESPACE})`);
       helm = (await o.harness.ensureHelmTools({ log })).paths.helm;
-      installChart(cluster.handle.kubeconfigPath, { repoRoot: o.repoRoot, helm, images: images!, watchNamespace: DEMO_NAMESPACE });
+      installChart(cluster.handle.kubeconfigPath, {
+        repoRoot: o.repoRoot, helm, images: images!, watchNamespace: DEMO_NAMESPACE,
+        identityMap: { natsUrl: nats.url, podCidrs: cluster.handle.realNodes.map((n) => n.podCidr) },
+      });
       print(podsWide(cluster, [RELEASE_NAMESPACE]).replace(/^/gm, '  '));
+      print(`  identity map: the operator writes pod/workload/node/service of every cluster address to NATS (bucket tapline-identity)`);
+      heading(print, `workloads: Deployment web (HTTP, Service web) and Deployment client (calls every web pod, the Service and ${EXTERNAL_ADDRESS})`);
+      workloads = await startWorkloads(cluster, images!.agent.ref, hosts.length);
+      print(podsWide(cluster, [DEMO_NAMESPACE]).replace(/^/gm, '  '));
     } else {
       heading(print, `operator (tapline operator --watch-namespaces ${DEMO_NAMESPACE})`);
       await installCrd(cluster, o.repoRoot);
@@ -138,8 +153,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       print(`  ready; metrics ${operator.metricsUrl}/metrics`);
     }
 
-    heading(print, `policy ${DEMO_NAMESPACE}/${DEMO_POLICY} (AF_PACKET on tap0, every detector on)`);
-    await applyDemoPolicy(cluster, nats.url);
+    // real nodes: also the pod bridge, where the workloads' traffic is
+    const interfaces = real ? [CAPTURE_IF, POD_BRIDGE] : [CAPTURE_IF];
+    heading(print, `policy ${DEMO_NAMESPACE}/${DEMO_POLICY} (AF_PACKET on ${interfaces.join(' and ')}, every detector on)`);
+    await applyDemoPolicy(cluster, nats.url, interfaces);
     const ready = await waitPolicyReady(cluster, real ? 240_000 : 90_000);
     if (cluster.handle.kubectl) {
       const r = spawnSync(cluster.handle.kubectl, ['--kubeconfig', cluster.handle.kubeconfigPath, 'get', 'snifferpolicies', '-n', DEMO_NAMESPACE, '-o', 'wide'], { encoding: 'utf8' });
@@ -228,6 +245,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     await view.settle(2000, 20_000);
     print(frame(Date.now()));
     if (!real) print(`  agents exited with ${agentExitCodes.join(', ')}`);
+    let flows: WorkloadFlows | undefined;
+    if (real) {
+      heading(print, 'the workloads\' flows, in Kubernetes terms (tapline observe --workload Deployment/client)');
+      flows = await workloadFlows(nats.url, DEMO_STREAM, DEMO_SUBJECT_PREFIX);
+      for (const line of flows.examples) print(`  ${line}`);
+      print(`  client -> web pod: ${flows.clientToWebPod}, client -> Service web: ${flows.clientToService}, client -> external: ${flows.clientToExternal}; with TCP handshake times: ${flows.withHandshake}`);
+    }
     return {
       totals: view.model.totals,
       agentNodes: running.map((a) => a.host.node),
@@ -235,7 +259,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       agentExitCodes,
       agentMetrics,
       policyReady: true,
-      ...(real ? { podsWide: podList, stopMs } : {}),
+      ...(real ? { podsWide: podList, stopMs, ...(flows ? { workloadFlows: flows } : {}), ...(workloads ? { workloads } : {}) } : {}),
     };
   } finally {
     for (const s of senders) s.child.kill('SIGTERM');

@@ -12,12 +12,13 @@ export const DEMO_SUBJECT_PREFIX = 'tapline';
 /** The agents' metrics port (each agent has its own network namespace). */
 export const DEMO_METRICS_PORT = 9464;
 
-export function demoPolicySpec(natsUrl: string, captureLabel: string): SnifferPolicySpecInput {
+/** `interfaces`: where the agents capture (default the capture pair's tap0; on real nodes also the pod bridge). */
+export function demoPolicySpec(natsUrl: string, captureLabel: string, interfaces: string[] = [CAPTURE_IF]): SnifferPolicySpecInput {
   return {
     nodeSelector: { matchLabels: { [captureLabel]: 'true' } },
     // Real nodes here share one 2-core machine: a CPU per worker plus one (the default, requests =
     // limits) would not fit; half a CPU each does, and the capture keeps up with the demo's rates.
-    capture: { backend: 'afpacket', interfaces: [CAPTURE_IF], snaplen: 128, workers: 2, resources: { cpu: '500m', memory: '512Mi' } },
+    capture: { backend: 'afpacket', interfaces, snaplen: 128, workers: 2, resources: { cpu: '500m', memory: '512Mi' } },
     flows: { idleTimeoutSeconds: 5, activeTimeoutSeconds: 10, maxFlows: 65536 },
     detectors: {
       volumetric: { enabled: true, packetsPerSecond: 5000, windowSeconds: 2 },

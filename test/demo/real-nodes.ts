@@ -28,7 +28,10 @@ function splitRef(ref: string): { repository: string; tag: string } {
  * agents' from the nodes' containerd), watching one namespace that may run capture agents; returns
  * once the operator pod is Ready (--wait). Used by the demo and test/nodes.
  */
-export function installChart(kubeconfigPath: string, o: { repoRoot: string; helm: string; images: DemoImages; watchNamespace: string }): void {
+export function installChart(
+  kubeconfigPath: string,
+  o: { repoRoot: string; helm: string; images: DemoImages; watchNamespace: string; /** The operator writes the identity map to this NATS. */ identityMap?: { natsUrl: string; podCidrs: string[] } },
+): void {
   const op = splitRef(o.images.operator.ref);
   const agent = splitRef(o.images.agent.ref);
   const r = spawnSync(o.helm, [
@@ -38,6 +41,9 @@ export function installChart(kubeconfigPath: string, o: { repoRoot: string; helm
     '--set', `agent.image.repository=${agent.repository}`, '--set', `agent.image.tag=${agent.tag}`,
     '--set', `watchNamespaces={${o.watchNamespace}}`, '--set', 'namespaces.create=true',
     '--set', 'namespaces.labels.pod-security\\.kubernetes\\.io/enforce=privileged',
+    ...(o.identityMap
+      ? ['--set', 'identityMap.enabled=true', '--set', `identityMap.nats.url=${o.identityMap.natsUrl}`, '--set', `identityMap.podCIDRs={${o.identityMap.podCidrs.join(',')}}`]
+      : []),
   ], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`helm install failed (${r.status}): ${(r.stderr || r.stdout).trim()}`);
 }
