@@ -40,3 +40,7 @@ process.stdout.write(`\n${await agentBench()}`);
 // per reconcile, operator memory (its own control plane in $TAPLINE_CLUSTER_DIR or test/.cluster-bench).
 const { operatorBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'operator-bench.js')).href);
 process.stdout.write(`\n${await operatorBench()}`);
+// Identity enrichment: the agent's CPU per record with and without identities, and the publish path
+// (no cluster; the API-server part needs one: `node dist/test/bench/identity-bench.js --api`).
+const { identityEnrichBench } = await import(pathToFileURL(path.join(repoRoot, 'dist', 'test', 'bench', 'identity-bench.js')).href);
+process.stdout.write(`\n${await identityEnrichBench()}`);

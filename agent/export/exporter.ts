@@ -15,7 +15,7 @@ import type { AlertEvent } from '../engine/alert-event.js';
 import { AlertEncoder } from './alert-message.js';
 import { connectNats } from './connection.js';
 import { ExporterClosedError } from './errors.js';
-import { FlowBatchEncoder, type EnrichmentState } from './flow-batch.js';
+import { FlowBatchEncoder, hasRecordParts, type EnrichmentState, type RecordParts } from './flow-batch.js';
 import type { MessageKind, OutboundMessage } from './message.js';
 import { HEADER_HEADROOM_BYTES, type ExportSettings } from './options.js';
 import { Publisher } from './publisher.js';
@@ -51,8 +51,11 @@ export interface ExporterHooks {
   publishLatency?(kind: MessageKind, seconds: number): void;
 }
 
-/** Rewrites an engine batch before it is packed (agent/identity/enricher.ts adds identities). */
-export type FlowRewriter = (jsonl: Buffer) => { data: Buffer; state: EnrichmentState };
+/**
+ * Rewrites an engine batch before it is packed (agent/identity/enricher.ts adds identities): the new
+ * JSON lines, or record parts that the encoder copies straight into the messages.
+ */
+export type FlowRewriter = (jsonl: Buffer) => { data: Buffer; state: EnrichmentState } | RecordParts;
 
 export interface FlushResult {
   delivered: boolean;
@@ -153,7 +156,7 @@ export class Exporter {
   private encodeFlows(jsonl: Buffer): OutboundMessage[] {
     if (!this.rewrite) return this.flows.encode(jsonl);
     const r = this.rewrite(jsonl);
-    return this.flows.encode(r.data, r.state);
+    return hasRecordParts(r) ? this.flows.encodeParts(r) : this.flows.encode(r.data, r.state);
   }
 
   /** Queues one engine batch (JSON lines) as flow-batch messages. */

@@ -1,9 +1,14 @@
 // Adds each end's identity to the engine's JSON-lines records on their way to the stream:
 //   {"srcAddr":"a","dstAddr":"b",…,"start":"…",…}  ->  {…,"src":{…},"dst":{…}}
 // The engine writes srcAddr first and dstAddr second, so both are found at known places; `start`
-// is found by its key. Nothing else of the record is parsed or copied twice.
-import type { EnrichmentState } from '../export/flow-batch.js';
-import type { IdentityMap } from './identity-map.js';
+// is found by its key. Nothing else of the record is parsed.
+//
+// enrich() only scans: it returns where each record's body is and the two identity fragments (Buffers
+// encoded once, when the map's entry arrived) that follow it. The exporter's FlowBatchEncoder copies
+// bodies and fragments straight into the messages' payloads (one copy of every byte); `data`, the
+// enriched JSON lines as one buffer, is made only when someone asks for it (tests, other callers).
+import type { EnrichmentState, RecordParts } from '../export/flow-batch.js';
+import type { Fragments, IdentityMap } from './identity-map.js';
 
 const SRC_KEY = Buffer.from('{"srcAddr":"');
 const DST_KEY = Buffer.from(',"dstAddr":"');
@@ -11,9 +16,37 @@ const START_KEY = Buffer.from('"start":"');
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
 
-export interface EnrichedBatch {
-  data: Buffer;
-  state: EnrichmentState;
+/** An engine batch with identities: its records as parts (for FlowBatchEncoder), or as JSON lines. */
+export class EnrichedBatch implements RecordParts {
+  readonly state = 'on' as const;
+  private joined: Buffer | undefined;
+
+  constructor(
+    readonly source: Buffer,
+    readonly count: number,
+    /** Record i's body without its closing brace: source[starts[i], ends[i]). */
+    readonly starts: Int32Array,
+    readonly ends: Int32Array,
+    /** Record i's `,"src":{…}` at 2i and `,"dst":{…}}` at 2i+1. */
+    readonly fragments: Buffer[],
+    /** The enriched batch's length as JSON lines. */
+    readonly bytes: number,
+  ) {}
+
+  /** The enriched JSON lines, each record ending in a newline (made on first use). */
+  get data(): Buffer {
+    if (this.joined) return this.joined;
+    const out = Buffer.allocUnsafe(this.bytes);
+    let at = 0;
+    for (let i = 0; i < this.count; i++) {
+      at += this.source.copy(out, at, this.starts[i]!, this.ends[i]!);
+      at += this.fragments[2 * i]!.copy(out, at);
+      at += this.fragments[2 * i + 1]!.copy(out, at);
+      out[at++] = NEWLINE;
+    }
+    this.joined = out;
+    return out;
+  }
 }
 
 /** A record line the engine would not write. */
@@ -32,48 +65,45 @@ export class FlowEnricher {
   ) {}
 
   /** The batch with `src`/`dst` on every record, or unchanged (state `unavailable`) without a map. */
-  enrich(jsonl: Buffer): EnrichedBatch {
+  enrich(jsonl: Buffer): EnrichedBatch | { data: Buffer; state: 'unavailable' } {
     if (!this.available()) {
       this.unenriched += countLines(jsonl);
       return { data: jsonl, state: 'unavailable' };
     }
-    // Pass 1 finds each record and its two identities; pass 2 writes the batch once: each record
-    // without its closing brace, then the identities' fragments (encoded when they arrived).
-    const starts: number[] = [];
-    const ends: number[] = [];
+    // A record is at least ~100 bytes: size the arrays for the batch once, trim at the end.
+    let cap = Math.max(16, (jsonl.length >> 7) + 1);
+    let starts = new Int32Array(cap);
+    let ends = new Int32Array(cap);
     const frags: Buffer[] = [];
-    let total = 0;
+    let n = 0;
+    let bytes = 0;
     let pos = 0;
-    while (pos < jsonl.length) {
+    const len = jsonl.length;
+    while (pos < len) {
       let nl = jsonl.indexOf(NEWLINE, pos);
-      if (nl < 0) nl = jsonl.length;
-      const [src, dst] = this.identities(jsonl, pos, nl);
-      starts.push(pos);
-      ends.push(nl - 1);
-      frags.push(src, dst);
-      total += nl - 1 - pos + src.length + dst.length;
+      if (nl < 0) nl = len;
+      if (n === cap) {
+        cap *= 2;
+        const s2 = new Int32Array(cap);
+        s2.set(starts);
+        starts = s2;
+        const e2 = new Int32Array(cap);
+        e2.set(ends);
+        ends = e2;
+      }
+      const src = this.identities(jsonl, pos, nl, frags);
+      starts[n] = pos;
+      ends[n] = nl - 1;
+      bytes += nl - pos + src; // body without its brace, the fragments (the dst one with the brace), a newline
+      n++;
       pos = nl + 1;
     }
-    const out = Buffer.allocUnsafe(total);
-    let at = 0;
-    for (let i = 0; i < starts.length; i++) {
-      const s = starts[i]!;
-      const e = ends[i]!;
-      out.set(new Uint8Array(jsonl.buffer, jsonl.byteOffset + s, e - s), at);
-      at += e - s;
-      const src = frags[2 * i]!;
-      const dst = frags[2 * i + 1]!;
-      out.set(src, at);
-      at += src.length;
-      out.set(dst, at);
-      at += dst.length;
-    }
-    this.enriched += starts.length;
-    return { data: out, state: 'on' };
+    this.enriched += n;
+    return new EnrichedBatch(jsonl, n, starts, ends, frags, bytes);
   }
 
-  /** The `,"src":…` and `,"dst":…}\n` fragments of the record in b[start, end). */
-  private identities(b: Buffer, start: number, end: number): [Buffer, Buffer] {
+  /** Pushes the `,"src":…` and `,"dst":…}` fragments of the record in b[start, end); returns their length. */
+  private identities(b: Buffer, start: number, end: number, frags: Buffer[]): number {
     if (!hasAt(b, start, SRC_KEY) || b[end - 1] !== 0x7d) {
       throw new RecordLayoutError(`not an engine flow record: ${b.toString('utf8', start, Math.min(end, start + 80))}`);
     }
@@ -82,16 +112,13 @@ export class FlowEnricher {
     const dstFrom = srcTo + 1 + DST_KEY.length;
     if (srcTo < 0 || !hasAt(b, srcTo + 1, DST_KEY)) throw new RecordLayoutError('record without dstAddr after srcAddr');
     const dstTo = quoteAfter(b, dstFrom, end);
-    const startKey = b.indexOf(START_KEY, dstTo);
-    if (dstTo < 0 || startKey < 0 || startKey > end) throw new RecordLayoutError('record without start');
+    const startKey = dstTo < 0 ? -1 : indexOfStart(b, dstTo, end);
+    if (dstTo < 0 || startKey < 0) throw new RecordLayoutError('record without start');
     const t = this.time(b, startKey + START_KEY.length);
-    return [this.lookup(b, srcFrom, srcTo, t).src, this.lookup(b, dstFrom, dstTo, t).dst];
-  }
-
-  /** IPv4 by its 32 bits read from the bytes (no string made); IPv6 by its text. */
-  private lookup(b: Buffer, from: number, to: number, t: number) {
-    const v4 = ipv4At(b, from, to);
-    return v4 >= 0 ? this.map.fragmentsIpv4(v4, t) : this.map.fragments(b.toString('latin1', from, to), t);
+    const src: Fragments = this.map.fragmentsAt(b, srcFrom, srcTo, t);
+    const dst: Fragments = this.map.fragmentsAt(b, dstFrom, dstTo, t);
+    frags.push(src.src, dst.dst);
+    return src.src.length + dst.dst.length;
   }
 
   /** ms since the epoch of the engine's `YYYY-MM-DDTHH:MM:SS[.fff…]Z` at `t`: the whole seconds are parsed once per second seen. */
@@ -124,6 +151,22 @@ export class FlowEnricher {
   private lastSecondsMs = Number.NaN;
 }
 
+/** Horspool's skip for `"start":"`: how far the window moves when its last byte is c. */
+const SKIP = new Uint8Array(256).fill(START_KEY.length);
+for (let i = 0; i < START_KEY.length - 1; i++) SKIP[START_KEY[i]!] = START_KEY.length - 1 - i;
+
+/**
+ * Where `"start":"` begins in b[from, end), or -1: Horspool's search, a few bytes read per key
+ * length skipped (the digits and commas before it are not in the key), no call into C++.
+ */
+function indexOfStart(b: Buffer, from: number, end: number): number {
+  const m = START_KEY.length;
+  for (let i = from; i + m <= end; i += SKIP[b[i + m - 1]!]!) {
+    if (b[i + m - 1] === QUOTE && hasAt(b, i, START_KEY)) return i;
+  }
+  return -1;
+}
+
 function hasAt(b: Buffer, at: number, key: Buffer): boolean {
   if (at + key.length > b.length) return false;
   for (let i = 0; i < key.length; i++) if (b[at + i] !== key[i]) return false;
@@ -135,28 +178,6 @@ function quoteAfter(b: Buffer, from: number, end: number): number {
   const stop = Math.min(end, from + 64);
   for (let i = from; i < stop; i++) if (b[i] === QUOTE) return i;
   return -1;
-}
-
-/** A dotted-quad IPv4 address in b[from, to) as its 32 bits; -1 for anything else (IPv6). */
-function ipv4At(b: Buffer, from: number, to: number): number {
-  let n = 0;
-  let part = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = from; i < to; i++) {
-    const c = b[i]!;
-    if (c === 0x2e) {
-      if (digits === 0 || part > 255 || ++dots > 3) return -1;
-      n = n * 256 + part;
-      part = 0;
-      digits = 0;
-    } else if (c >= 0x30 && c <= 0x39 && digits < 3) {
-      part = part * 10 + (c - 0x30);
-      digits++;
-    } else return -1;
-  }
-  if (dots !== 3 || digits === 0 || part > 255) return -1;
-  return n * 256 + part;
 }
 
 function countLines(b: Buffer): number {
