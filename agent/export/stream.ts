@@ -88,8 +88,9 @@ export async function openStream(
       return s;
     } catch (err) {
       const waited = Date.now() - started;
-      if (!isElectionPending(err) || waited + retryMs > waitMs) {
-        if (attempt > 1 && err instanceof Error) err.message += ` (after waiting ${Math.round(waited / 1000)} s for a JetStream leader)`;
+      const pending = isElectionPending(err);
+      if (!pending || waited + retryMs > waitMs) {
+        if (pending && err instanceof Error) err.message += ` (after waiting ${Math.round(waited / 1000)} s for a JetStream leader)`;
         throw err;
       }
       log.warn(

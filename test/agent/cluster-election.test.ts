@@ -13,6 +13,8 @@ import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../agent/engine/binding.js';
+import { isStreamSetupError } from '../../agent/export/errors.js';
+import { Exporter } from '../../agent/export/exporter.js';
 import { FlowBatchSchema } from '../../agent/export/payload-schemas.js';
 import { writeCaptureFile } from '../gen/capture-writer.js';
 import { diffRecords, expectFlows } from '../gen/flow-model.js';
@@ -22,6 +24,7 @@ import { NatsTestCluster } from '../nats/cluster.js';
 import { NATS_BUILD_TIMEOUT_MS, freePort } from '../nats/server.js';
 import { readStream } from '../nats/stream-reader.js';
 import { agentConfig, writeConfig } from './support/agent-config.js';
+import { capturingLogger, testSettings } from './support/export-settings.js';
 import { AgentProcess } from './support/agent-process.js';
 
 const WAITING = 'JetStream has no leader for the stream yet (an election in the cluster?); waiting';
@@ -117,4 +120,24 @@ describe('start-up through a JetStream leader election', () => {
       agent.kill('SIGKILL');
     }
   }, 120_000);
+
+  it('the wait is bounded: with no leader past streamWaitMs, start-up fails naming the wait', async () => {
+    const killed = [1, 2];
+    await Promise.all(killed.map((i) => cluster.kill(i)));
+    try {
+      const { log, lines } = capturingLogger('warn');
+      const started = Date.now();
+      const err = await Exporter.open(testSettings(cluster.urls[0]!, { servers: cluster.urls, stream: 'TLB11', create: undefined, streamWaitMs: 8000 }), log).then(
+        (x) => x.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      const took = Date.now() - started;
+      expect(isStreamSetupError(err), String(err)).toBe(true);
+      expect((err as Error).message).toMatch(/^cannot (look up stream TLB11|use JetStream): .*\(after waiting \d+ s for a JetStream leader\)$/);
+      expect(lines.filter((l) => l.includes('JetStream has no leader for the stream yet')).length).toBeGreaterThan(0);
+      expect(took).toBeLessThan(8000 + 6000); // the bound plus at most one request's timeout
+    } finally {
+      await Promise.all(killed.map((i) => cluster.start(i)));
+    }
+  }, 60_000);
 });
