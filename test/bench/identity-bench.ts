@@ -6,7 +6,7 @@
 //  2. the API server's load: `tapline operator --identity-map-nats` against a real kube-apiserver
 //     (scripts/cluster, kwok nodes) while pods churn, counted from the operator's own
 //     tapline_operator_api_requests_total. Agents make no API requests at all (they read NATS).
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,9 +28,10 @@ import { isAddressKey } from '../../agent/identity/identity-value.js';
 import { CRD_FILE } from '../../operator/api/generate-crd.js';
 import { CRD_NAME } from '../../operator/api/policy.js';
 import type * as ClusterModule from '../../scripts/cluster/cluster.mjs';
+import { spawnBenchOperator, until, type BenchOperator } from './bench-operator.js';
 import { writeBenchMix } from '../gen/bench.js';
 import { NatsTestServer } from '../nats/server.js';
-import { parseMetrics, sumMetric } from '../support/prometheus.js';
+import { sumMetric } from '../support/prometheus.js';
 
 const BATCH = 4096;
 const log = pino({ level: 'warn' });
@@ -188,15 +189,6 @@ async function clusterModule(): Promise<typeof ClusterModule> {
   return (await import(pathToFileURL(path.join(process.cwd(), 'scripts', 'cluster', 'cluster.mjs')).href)) as typeof ClusterModule;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`identity bench: timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 function podObject(name: string, node: string) {
   return {
@@ -216,25 +208,16 @@ export async function identityApiBench(o: { pods?: number; nodes?: number } = {}
   const cluster = await startCluster({ dir, nodes, captureNodes: 0, withKubectl: false, timeoutMs: 600_000, log: say });
   const kube: Kube = kubeClient(cluster);
   const nats = await NatsTestServer.start();
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
+  let op: BenchOperator | undefined;
   try {
     await kube.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`, readFileSync(CRD_FILE, 'utf8'), 'bench');
     await kube.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     await until('the default ServiceAccount', async () => ((await kube.raw('GET', `/api/v1/namespaces/${NS}/serviceaccounts/default`)).status === 200 ? true : undefined), 60_000);
-    child = spawn(process.execPath, ['bin/tapline.js', 'operator', '--kubeconfig', cluster.kubeconfigPath, '--metrics-port', '0', '--metrics-bind-address', '127.0.0.1', '--lease-namespace', NS, '--identity', 'idbench', '--identity-map-nats', nats.url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, KUBECONFIG: '' },
-    });
-    let out = '';
-    let port: number | undefined;
-    child.stdout!.on('data', (c: Buffer) => {
-      if (port !== undefined) return;
-      out += c.toString('utf8');
-      const m = /"metricsPort":(\d+)/.exec(out);
-      if (m) port = Number(m[1]);
-    });
-    await until('the operator to start', async () => port, 30_000);
-    const metrics = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    op = await spawnBenchOperator(cluster.kubeconfigPath, NS, 'idbench', ['--identity-map-nats', nats.url]);
+    child = op.child;
+    const port = op.port;
+    const metrics = op.metrics;
     await until('the identity map to be published', async () => (sumMetric(await metrics(), 'tapline_operator_identity_map_ready') === 1 ? true : undefined), 120_000);
     const nc = await connect({ servers: nats.url });
     const kv = await new Kvm(nc).open('tapline-identity');

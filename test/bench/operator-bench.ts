@@ -5,15 +5,16 @@
 //   - API requests per reconcile (from the operator's own /metrics), writes in a quiet minute;
 //   - the operator's memory (VmRSS, VmHWM of the `tapline operator` process).
 // The cluster lives in $TAPLINE_CLUSTER_DIR (default test/.cluster-bench) and is stopped after.
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type * as ClusterModule from '../../scripts/cluster/cluster.mjs';
+import { spawnBenchOperator, until, type BenchOperator } from './bench-operator.js';
 import { CRD_FILE } from '../../operator/api/generate-crd.js';
 import { API_VERSION, CRD_NAME, KIND, PLURAL } from '../../operator/api/policy.js';
-import { parseMetrics, sumMetric, writeCount } from '../support/prometheus.js';
+import { sumMetric, writeCount } from '../support/prometheus.js';
 
 const GROUP_LABEL = 'tapline.dev/bench-group';
 const NS = 'bench';
@@ -44,15 +45,6 @@ function isReady(p: any, nodes: number): boolean {
   return p.status?.observedGeneration === p.metadata.generation && c?.status === 'True' && p.status.readyNodes === nodes && p.status.desiredNodes === nodes;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`operator bench: timed out waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 function memoryKiB(pid: number): { rss: number; hwm: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -80,7 +72,8 @@ export async function operatorBench(o: { nodes?: number; policies?: number } = {
   });
   const clusterSeconds = (Date.now() - t0) / 1000;
   const kube = kubeClient(cluster);
-  let child: ReturnType<typeof spawn> | undefined;
+  let child: ChildProcess | undefined;
+  let op: BenchOperator | undefined;
   try {
     // Ready nodes keep the node.kubernetes.io/not-ready:NoSchedule taint until the node lifecycle
     // controller removes it (a while, for 1,000 nodes), and DaemonSets do not tolerate it.
@@ -94,21 +87,11 @@ export async function operatorBench(o: { nodes?: number; policies?: number } = {
     await until('the CRD to be served', async () => ((await kube.raw('GET', `/apis/${API_VERSION}/${PLURAL}`)).status === 200 ? true : undefined), 60_000);
     await kube.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
 
-    child = spawn(process.execPath, ['bin/tapline.js', 'operator', '--kubeconfig', cluster.kubeconfigPath, '--metrics-port', '0', '--metrics-bind-address', '127.0.0.1', '--lease-namespace', NS, '--identity', 'bench'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, KUBECONFIG: '' },
-    });
+    op = await spawnBenchOperator(cluster.kubeconfigPath, NS, 'bench');
+    child = op.child;
     const pid = child.pid!;
-    let out = '';
-    let port: number | undefined;
-    child.stdout!.on('data', (c: Buffer) => {
-      if (port !== undefined) return;
-      out += c.toString('utf8');
-      const m = /"metricsPort":(\d+)/.exec(out);
-      if (m) port = Number(m[1]);
-    });
-    await until('the operator to start', async () => port, 30_000);
-    const metrics = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+    const port = op.port;
+    const metrics = op.metrics;
     await until('the operator to be ready and leading', async () => {
       const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
       return r?.status === 200 && sumMetric(await metrics(), 'tapline_operator_leader') === 1 ? true : undefined;
