@@ -7,38 +7,36 @@
 // and the stream holds exactly the first run's records minus what the ledger reported lost: the
 // lost ones are one contiguous run of batch sequence numbers (the oldest waiting: in flight, then
 // the memory tier), every other batch is there once.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { packageRoot } from '../../agent/engine/binding.js';
-import { writeBenchFlood, type BenchSummary } from '../gen/bench.js';
+import type { BenchSummary } from '../gen/bench.js';
 import { writeCaptureFile } from '../gen/capture-writer.js';
 import { LINKTYPE_ETHERNET } from '../gen/packets.js';
 import { NATS_BUILD_TIMEOUT_MS, NatsTestServer, freePort } from '../nats/server.js';
 import { agentConfig, writeConfig } from './support/agent-config.js';
 import { AgentProcess, metric, scrape } from './support/agent-process.js';
+import { floodWorkspace, type FloodWorkspace } from './support/flood-workspace.js';
 import { scanStream } from './support/stream-scan.js';
 
-const out = path.join(packageRoot(), 'test', '.out', 'agent');
 let nats: NatsTestServer;
 let flood: BenchSummary;
 let empty: string;
 let work: string;
+let ws: FloodWorkspace | undefined;
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
-  work = mkdtempSync(path.join(tmpdir(), 'tapline-agent-kill-'));
+  ws = floodWorkspace('agent-kill', 33);
+  ({ flood, work } = ws);
   nats = await NatsTestServer.start();
-  flood = writeBenchFlood(path.join(out, 'agent-kill-flood.pcap'), { packets: 300_000, rate: 20_000, seed: 33 });
-  empty = path.join(out, 'agent-kill-empty.pcap');
+  empty = path.join(ws.out, 'agent-kill-empty.pcap');
   writeCaptureFile(empty, [], { linktype: LINKTYPE_ETHERNET });
 }, NATS_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await nats?.cleanup();
-  if (work) rmSync(work, { recursive: true, force: true });
+  ws?.remove();
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -11,40 +11,35 @@
 // spool fills while no leader acknowledges, and drains once one does.
 //
 //   npx vitest run --project unit test/agent/cluster-faults.test.ts   (after npm run build:ts; root)
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { packageRoot } from '../../agent/engine/binding.js';
-import { writeBenchFlood, type BenchSummary } from '../gen/bench.js';
+import type { BenchSummary } from '../gen/bench.js';
 import { NatsTestCluster } from '../nats/cluster.js';
 import { NATS_BUILD_TIMEOUT_MS, freePort } from '../nats/server.js';
 import { agentConfig, writeConfig } from './support/agent-config.js';
 import { AgentProcess, metric, scrape, type LogLine } from './support/agent-process.js';
+import { floodWorkspace, type FloodWorkspace } from './support/flood-workspace.js';
 import { scanStream } from './support/stream-scan.js';
 
 const FLOOR_RECORDS_PER_SECOND = 100_000;
 const STREAM = 'TAPLINE_R3';
-const out = path.join(packageRoot(), 'test', '.out', 'agent');
 let cluster: NatsTestCluster;
 let flood: BenchSummary;
 let work: string;
+let ws: FloodWorkspace | undefined;
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
-  work = mkdtempSync(path.join(tmpdir(), 'tapline-cluster-faults-'));
+  ws = floodWorkspace('cluster-faults', 21);
+  ({ flood, work } = ws);
   cluster = await NatsTestCluster.start();
-  // 300k packets at a 20k/s capture clock: 15 s per loop, flows of one loop long gone (1 s idle)
-  // when the next loop replays the same addresses
-  flood = writeBenchFlood(path.join(out, 'cluster-faults-flood.pcap'), { packets: 300_000, rate: 20_000, seed: 21 });
 }, NATS_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await cluster?.cleanup();
-  if (work) rmSync(work, { recursive: true, force: true });
+  ws?.remove();
 });
 
 interface Sample {

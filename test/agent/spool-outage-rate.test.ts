@@ -20,20 +20,19 @@
 // have overflowed meanwhile (the next drain call waits for the loop).
 //
 //   npx vitest run --project unit test/agent/spool-outage-rate.test.ts   (after npm run build:ts)
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { packageRoot } from '../../agent/engine/binding.js';
-import { writeBenchFlood, type BenchSummary } from '../gen/bench.js';
+import type { BenchSummary } from '../gen/bench.js';
 import { NATS_BUILD_TIMEOUT_MS, NatsTestServer, freePort } from '../nats/server.js';
 import { agentConfig, writeConfig } from './support/agent-config.js';
 import { AgentProcess, metric, scrape, type LogLine } from './support/agent-process.js';
 import { LoopLagProbe, type LoopLagWindow } from './support/loop-lag.js';
+import { floodWorkspace, type FloodWorkspace } from './support/flood-workspace.js';
 import { scanStream } from './support/stream-scan.js';
 
 const FLOOR_RECORDS_PER_SECOND = 200_000;
@@ -41,22 +40,19 @@ const FLOOR_RECORDS_PER_SECOND = 200_000;
 const EXPORT_RING_RECORDS = 65_536;
 const OUTAGE_MS = 2000;
 
-const out = path.join(packageRoot(), 'test', '.out', 'agent');
 let nats: NatsTestServer;
 let flood: BenchSummary;
 let work: string;
+let ws: FloodWorkspace | undefined;
 
 beforeAll(async () => {
-  mkdirSync(out, { recursive: true });
-  work = mkdtempSync(path.join(tmpdir(), 'tapline-outage-rate-'));
+  ws = floodWorkspace('outage-rate', 14); // ~294k flows per loop
+  ({ flood, work } = ws);
   nats = await NatsTestServer.start();
-  // 300k packets at a 20k/s capture clock: 15 s of capture per loop, so flows of one loop are long
-  // gone (1 s idle) when the next loop replays the same addresses; ~294k flows per loop.
-  flood = writeBenchFlood(path.join(out, 'outage-rate-flood.pcap'), { packets: 300_000, rate: 20_000, seed: 14 });
 }, NATS_BUILD_TIMEOUT_MS);
 afterAll(async () => {
   await nats?.cleanup();
-  if (work) rmSync(work, { recursive: true, force: true });
+  ws?.remove();
 });
 
 interface Sample {
