@@ -229,7 +229,9 @@ export class IdentityIndex {
 
   /** Drops ended windows older than the retention; addresses left with none are deleted from the bucket. */
   prune(now: number): void {
-    for (const a of [...this.#history.keys()]) this.#recompute(a, now);
+    // only addresses holding an ended window can change by time alone
+    const ended = [...this.#history].filter(([, entries]) => entries.some((e) => e.until !== undefined)).map(([a]) => a);
+    for (const a of ended) this.#recompute(a, now);
   }
 
   /** The changes to write: values to put (by key) and keys to delete. */
