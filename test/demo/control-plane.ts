@@ -31,12 +31,15 @@ export interface DemoCluster {
  * for capture) beside `kwokNodes` unlabelled kwok nodes (where no agent must land).
  */
 export async function startDemoCluster(
-  harness: DemoHarness, dir: string, o: { kwokNodes: number; realNodes?: number }, log: (m: string) => void,
+  harness: DemoHarness,
+  dir: string,
+  o: { kwokNodes: number; realNodes?: number; /** Real nodes: the images built for this run (the same refs the chart installs). */ images?: { pause: { ref: string; archive: string }; archives: string[] } },
+  log: (m: string) => void,
 ): Promise<DemoCluster> {
   const real = (o.realNodes ?? 0) > 0;
   const handle = await harness.startCluster({
     dir, nodes: o.kwokNodes, captureNodes: real ? 0 : o.kwokNodes - 1, log, withKubectl: true,
-    ...(real ? { realNodes: o.realNodes, realNodeLabels: () => ({ [CAPTURE_LABEL]: 'true' }), timeoutMs: 180_000 } : {}),
+    ...(real ? { realNodes: o.realNodes, realNodeLabels: () => ({ [CAPTURE_LABEL]: 'true' }), timeoutMs: 180_000, ...(o.images ? { images: o.images } : {}) } : {}),
   });
   const kube = harness.kubeClient(handle);
   const captureNodes = handle.nodes.filter((n) => n.labels[handle.captureLabel] === 'true').map((n) => n.name);

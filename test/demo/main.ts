@@ -112,8 +112,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const real = !o.kwok;
     if (real) {
       heading(print, 'control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) and real nodes (kubelet + containerd)');
-      images = await o.harness.ensureImages({ log });
-      cluster = await startDemoCluster(o.harness, path.join(dir, 'cluster'), { realNodes: 2, kwokNodes: 1 }, log);
+      const built = await o.harness.ensureImages({ log });
+      images = built;
+      // the nodes import exactly these builds (a second build during the run would tag newer ones)
+      const nodeImages = { pause: built.pause, archives: [built.agent.archive, built.operator.archive] };
+      cluster = await startDemoCluster(o.harness, path.join(dir, 'cluster'), { realNodes: 2, kwokNodes: 1, images: nodeImages }, log);
       print(`  real nodes ${cluster.handle.realNodes.map((n) => `${n.name} (${n.address})`).join(', ')}; kwok node ${cluster.handle.nodes.filter((n) => n.labels.type === 'kwok').map((n) => n.name).join(', ')}`);
       print(`  labelled for capture: ${cluster.captureNodes.join(', ')}`);
       heading(print, 'network: each node has its own namespace; a capture pair tap0 <-> tx0 in each');
