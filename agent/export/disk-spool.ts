@@ -19,8 +19,13 @@
 // - Reads are read-ahead. The oldest READ_AHEAD_BYTES of the queue are kept in memory: a message
 //   written there keeps its copy, and as the head moves on, the next files are read back by the
 //   worker (before any write waiting) and moved to the event loop without a copy. shift() and
-//   drop() take the head at once; its file is removed afterwards. A message taken before it was
-//   handed to the worker is never written at all.
+//   drop() take the head at once. drop() removes its file (dropped for good); after shift() the
+//   file stays until release(): the message is acknowledged by the stream (or dropped for good
+//   later), so a process killed between taking a message and its acknowledgement sends the file
+//   again at the next start (same Nats-Msg-Id: the stream's duplicate window drops it if it was
+//   stored). Until released, a taken message's file counts in heldBytes (the spool counts it
+//   against the disk budget). A message taken before it was handed to the worker is never
+//   written at all (it is only in memory, as the ledger counts it).
 // - The one synchronous read left is a last resort: shift() of a head whose read-ahead has not
 //   come back yet (the consumer pulls synchronously and cannot be told to wait). It does not
 //   happen while the read-ahead keeps up; syncReads counts it.
@@ -80,8 +85,12 @@ interface Slot {
   /** queued: waiting here; writing: handed to the worker; written: its file is complete. */
   state: 'queued' | 'writing' | 'written';
   reading: boolean;
-  /** Taken or dropped: not written if it was still queued, its file removed once written. */
+  /** Taken or dropped: not written if it was still queued. */
   gone: boolean;
+  /** Taken by shift() with its file written or being written: the file stays until release(). */
+  held: boolean;
+  /** Dropped, or released after shift(): its file is removed once written. */
+  released: boolean;
   /** Reading it back in the worker failed: shift() reads it itself (and throws what it finds). */
   readFailed: boolean;
 }
@@ -115,6 +124,9 @@ export class DiskSpool {
   private readonly writes: Slot[] = []; // queued here, in order
   private writeHead = 0;
   private readonly unlinks: string[] = [];
+  /** Messages taken by shift() whose files stay until release(). */
+  private readonly taken = new Map<OutboundMessage, Slot>();
+  private held = 0;
   private behind = 0;
   private postedWrites = 0;
   /** The largest message appended so far (as on disk). */
@@ -158,7 +170,7 @@ export class DiskSpool {
           this.damaged++;
           continue;
         }
-        this.entries.push({ file: full, bytes, records: header.records, kind: header.kind, message: undefined, state: 'written', reading: false, gone: false, readFailed: false });
+        this.entries.push({ file: full, bytes, records: header.records, kind: header.kind, message: undefined, state: 'written', reading: false, gone: false, held: false, released: false, readFailed: false });
         this.used += bytes;
         this.recordCount += header.records;
         this.counter = Math.max(this.counter, Number(m[1]) + 1);
@@ -176,6 +188,29 @@ export class DiskSpool {
   /** Bytes the waiting messages take on disk (or will, once written). */
   get bytes(): number {
     return this.used;
+  }
+  /** Bytes of the files of messages taken by shift() and not released yet (on disk until acknowledged). */
+  get heldBytes(): number {
+    return this.held;
+  }
+  /** Whether `m` was taken by shift() with its file complete on disk (not released): a kill now does not lose it. */
+  isOnDisk(m: OutboundMessage): boolean {
+    return this.taken.get(m)?.state === 'written';
+  }
+  /**
+   * `m` (from shift()) was acknowledged by the stream or dropped for good: its file is removed (once
+   * written, if it is still being written). A message that did not come from this tier is ignored.
+   */
+  release(m: OutboundMessage): void {
+    const s = this.taken.get(m);
+    if (!s) return;
+    this.taken.delete(m);
+    s.held = false;
+    s.released = true;
+    this.held -= s.bytes;
+    if (s.state === 'written') this.unlinks.push(s.file);
+    // 'writing': removed when the worker is done with it
+    this.pump();
   }
   /** Records in the messages waiting. */
   get records(): number {
@@ -228,7 +263,7 @@ export class DiskSpool {
     if (this.ioError) throw this.ioError;
     const file = path.join(this.dir, `${String(this.counter++).padStart(16, '0')}.msg`);
     const bytes = DiskSpool.sizeOf(m);
-    const s: Slot = { file, bytes, records: m.records, kind: m.kind, message: m, state: 'queued', reading: false, gone: false, readFailed: false };
+    const s: Slot = { file, bytes, records: m.records, kind: m.kind, message: m, state: 'queued', reading: false, gone: false, held: false, released: false, readFailed: false };
     this.entries.push(s);
     this.used += bytes;
     this.recordCount += m.records;
@@ -257,7 +292,8 @@ export class DiskSpool {
         throw err instanceof SpoolError ? err : new SpoolError(`cannot read spool file ${s.file}: ${(err as Error).message}`, { cause: err });
       }
     }
-    this.removeHead();
+    const s2 = this.removeHead(false);
+    if (s2.held) this.taken.set(m, s2);
     return m;
   }
 
@@ -265,7 +301,7 @@ export class DiskSpool {
   drop(): DiskEntry | undefined {
     const s = this.entries[this.head];
     if (!s) return undefined;
-    this.removeHead();
+    this.removeHead(true);
     return { file: s.file, bytes: s.bytes, records: s.records, kind: s.kind, resident: false };
   }
 
@@ -292,7 +328,8 @@ export class DiskSpool {
     }
   }
 
-  private removeHead(): void {
+  /** `release`: the file goes at once (dropped); otherwise a written (or being written) file is held until release(). */
+  private removeHead(release: boolean): Slot {
     const s = this.entries[this.head]!;
     this.entries[this.head] = undefined as unknown as Slot;
     this.head++;
@@ -305,11 +342,18 @@ export class DiskSpool {
     s.gone = true;
     s.message = undefined;
     if (s.state === 'queued') this.behind -= s.bytes; // never written: pump() skips it
-    else if (s.state === 'written') this.unlinks.push(s.file);
-    // 'writing': removed when the worker is done with it
+    else if (!release) {
+      s.held = true; // kept on disk until release()
+      this.held += s.bytes;
+    } else {
+      s.released = true;
+      if (s.state === 'written') this.unlinks.push(s.file);
+      // 'writing': removed when the worker is done with it
+    }
     if (this.behind === 0) unwritten.delete(this);
     this.pump();
     this.readAhead();
+    return s;
   }
 
   /** Hands removals and the next writes to the worker. */
@@ -402,9 +446,15 @@ export class DiskSpool {
         this.ioError ??= new SpoolError(`cannot write spool file ${s.file}: ${r.error}`);
         s.state = 'queued'; // still in memory: taken from there, or written at exit if possible
         this.behind += s.bytes;
+        if (s.held) {
+          // taken meanwhile: no file to keep (it is only in memory now)
+          s.held = false;
+          this.held -= s.bytes;
+          for (const [m, t] of this.taken) if (t === s) this.taken.delete(m);
+        }
       } else {
         s.state = 'written';
-        if (s.gone) this.unlinks.push(s.file);
+        if (s.released) this.unlinks.push(s.file);
         else if (!this.inReadAhead(s)) s.message = undefined; // on disk now; read back when its turn comes
       }
       if (this.behind === 0) unwritten.delete(this);

@@ -112,11 +112,13 @@ export class Exporter {
           this.counters.publishedRecords[m.kind] += m.records;
           if (duplicate) this.counters.duplicates++;
           this.hooks.publishLatency?.(m.kind, seconds);
+          this.spool.release(m); // stored: its spool file (if any) goes now, not before
           this.notifyRoom();
         },
         failed: (m, err, rejected) => {
           this.counters.publishFailures++;
           if (rejected) {
+            this.spool.release(m); // dropped for good
             this.counters.rejectedRecords[m.kind] += m.records;
             this.log.error({ kind: m.kind, msgId: m.msgId, records: m.records, err: (err as Error).message }, 'message refused by the server, dropped');
           }

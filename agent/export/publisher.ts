@@ -84,10 +84,7 @@ export class Publisher {
   }
 
   private checkpoint(): void {
-    let records = 0;
-    for (const m of this.inFlight.values()) records += m.records;
-    for (const e of this.retry) records += e.m.records;
-    this.spool.checkpoint({ messages: this.inFlight.size + this.retry.length, records });
+    this.spool.checkpoint([...this.inFlight.values(), ...this.retry.map((e) => e.m)]);
   }
 
   stats(): PublisherStats {

@@ -1,7 +1,10 @@
 // What a killed agent lost, told by the next start. Next to the disk spool's files, one small file
 // (spool-state.json) says how many messages and records were only in memory (the spool's memory
-// tier, disk files not yet written, publishes waiting for their acknowledgement or a retry): what
-// a SIGKILL (OOM kill, node drain past the grace period) would lose at that moment. The publisher
+// tier, disk files not yet written, publishes waiting for their acknowledgement or a retry), with
+// no complete file on disk: what a SIGKILL (OOM kill, node drain past the grace period) would lose
+// at that moment. Messages taken from the disk tier keep their files until the stream acknowledges
+// them (disk-spool.ts), so they are not counted: the next start sends those files again and the
+// stream's duplicate window drops the ones it already stored. The publisher
 // rewrites it every second while the exporter runs, and marks it stopped at close() (a stop
 // reports its own undelivered records in the agent's exit summary). A start that finds it still
 // "running" knows the previous process was killed and reports its last checkpoint: at most that

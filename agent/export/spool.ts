@@ -10,8 +10,15 @@
 // dropped and counted like one that finds the spool full, whatever onFull says (the older ones are
 // already on their way to disk, and waiting would stall the drain loop); fill reads 1 meanwhile,
 // so that inputs that can wait (capture files, Exporter.waitForRoom) wait instead.
+//
+// A message that came from the disk tier keeps its file until release(m): the exporter calls it
+// when the stream acknowledges the message or refuses it for good, and the spool itself when its
+// onFull rule drops it from the memory tier. So a kill loses only what never reached the disk
+// (the ledger counts exactly that); files still on disk are sent again by the next start and the
+// stream's duplicate window (Nats-Msg-Id) drops those it has. Those files count against the disk
+// budget (diskBytes) until released: the budget is what the directory holds.
 import { DiskSpool } from './disk-spool.js';
-import { SpoolLedger, type HeldInMemory, type LostAtStart } from './spool-ledger.js';
+import { SpoolLedger, type LostAtStart } from './spool-ledger.js';
 import type { MessageKind, OutboundMessage } from './message.js';
 import type { SpoolSettings } from './options.js';
 
@@ -83,16 +90,41 @@ export class Spool {
     return this.disk !== undefined;
   }
 
-  /** What a kill would lose now: the memory tier and disk files not written yet, plus `held` (the publisher's, sent at least once). */
-  checkpoint(held: { messages: number; records: number }): void {
+  /**
+   * What a kill would lose now: messages only in memory (the memory tier's and `held`, the
+   * publisher's, sent at least once) whose files are not on disk, and disk files not written yet.
+   * Messages taken from the disk tier keep their files until released: not counted, they are sent
+   * again by the next start.
+   */
+  checkpoint(held: Iterable<OutboundMessage>): void {
     if (!this.ledger || !this.disk) return;
-    const unwritten = this.disk.unwritten();
-    this.ledger.checkpoint({
-      messages: this.memory.length - this.memHead + unwritten.messages + held.messages,
-      records: this.recordCount - this.disk.records + unwritten.records + held.records,
-      sentMessages: held.messages,
-      sentRecords: held.records,
-    });
+    const disk = this.disk;
+    const unwritten = disk.unwritten();
+    let messages = unwritten.messages;
+    let records = unwritten.records;
+    for (let i = this.memHead; i < this.memory.length; i++) {
+      const m = this.memory[i]!;
+      if (disk.isOnDisk(m)) continue;
+      messages++;
+      records += m.records;
+    }
+    let sentMessages = 0;
+    let sentRecords = 0;
+    for (const m of held) {
+      if (disk.isOnDisk(m)) continue;
+      sentMessages++;
+      sentRecords += m.records;
+    }
+    this.ledger.checkpoint({ messages: messages + sentMessages, records: records + sentRecords, sentMessages, sentRecords });
+  }
+
+  /**
+   * `m` (from shift()) was acknowledged by the stream, or dropped for good: the file it came from
+   * (if it came from the disk tier) is removed. Until then it stays, and a kill leaves it for the
+   * next start to send again.
+   */
+  release(m: OutboundMessage): void {
+    this.disk?.release(m);
   }
 
   /** The exporter stopped (not killed): the next start reports no loss of its own. */
@@ -124,7 +156,9 @@ export class Spool {
    */
   get fill(): number {
     if (this.disk?.backedUp && this.disk.length > 0) return 1;
-    return this.bytes / (this.settings.memoryBytes + (this.disk ? this.settings.diskBytes : 0));
+    // files kept until their batches are acknowledged take disk budget too (counted twice while the
+    // batch is also in the memory tier: inputs that wait, wait a little early, never too late)
+    return (this.bytes + (this.disk?.heldBytes ?? 0)) / (this.settings.memoryBytes + (this.disk ? this.settings.diskBytes : 0));
   }
 
   stats(): SpoolStats {
@@ -179,7 +213,8 @@ export class Spool {
       return 'queued';
     }
     const bytes = this.disk ? DiskSpool.sizeOf(m) : 0;
-    if (this.disk && this.disk.bytes + bytes <= this.settings.diskBytes) {
+    // files of taken messages not yet acknowledged (heldBytes) are on disk too: in the budget
+    if (this.disk && this.disk.bytes + this.disk.heldBytes + bytes <= this.settings.diskBytes) {
       if (!this.disk.canAppend(bytes)) return 'behind';
       this.disk.append(m);
       this.spilled++;
@@ -198,7 +233,10 @@ export class Spool {
       this.memBytes -= m.payload.length + MEMORY_OVERHEAD;
       this.recordCount -= m.records;
       this.onDrop({ kind: m.kind, records: m.records, msgId: m.msgId });
-      this.refill('fit'); // the room it left goes to the oldest files, so that the disk has room
+      this.disk?.release(m); // dropped for good: its file (if it came from disk) goes
+      // the room it left goes to the oldest files; their files stay until acknowledged, so the disk
+      // gains room only when a batch that came from it is dropped (as the loop in push() goes on)
+      this.refill('fit');
       return;
     }
     const e = this.disk?.drop();

@@ -3,11 +3,16 @@
 // the first run's records are in play), it
 //   - logs at start that the previous process was killed, with at most how many records were only
 //     in memory (the spool ledger's last checkpoint), and says so in a metric;
-//   - delivers everything that reached the disk spool, once (message ids unique);
+//   - delivers everything that reached the disk spool, once (message ids unique): every batch whose
+//     file was on disk at the kill is in the stream exactly once;
 // and the stream holds exactly the first run's records minus what the ledger reported lost: the
 // lost ones are one contiguous run of batch sequence numbers (the oldest waiting: in flight, then
 // the memory tier), every other batch is there once.
-import { readdirSync } from 'node:fs';
+// The second start is killed too, while it resends (batches taken from the disk spool, in flight
+// or in the memory tier, not yet acknowledged): their files stay until the stream acknowledges
+// them, so the third start reports nothing lost and sends them again (the duplicate window drops
+// those stored already).
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,6 +45,17 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The msg ids of the spool's files (each file starts with u32le header length, header JSON). */
+function spooledMsgIds(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.msg'))
+    .map((f) => {
+      const data = readFileSync(path.join(dir, f));
+      return (JSON.parse(data.subarray(4, 4 + data.readUInt32LE(0)).toString('utf8')) as { msgId: string }).msgId;
+    });
+}
+const ledgerPid = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'spool-state.json'), 'utf8')) as { pid: number }).pid;
 
 describe('agent killed (SIGKILL) with a disk spool', () => {
   it('what reached the disk spool is delivered once by the next start; what was only in memory is reported lost (log line and metric) and is exactly what is missing', async () => {
@@ -93,22 +109,61 @@ describe('agent killed (SIGKILL) with a disk spool', () => {
     } finally {
       first.kill('SIGKILL');
     }
-    expect(readdirSync(spoolDir).filter((f) => f.endsWith('.msg')).length).toBeGreaterThan(0);
+    // every batch that reached the disk spool before the kill
+    const onDiskAtKill = spooledMsgIds(spoolDir);
+    expect(onDiskAtKill.length).toBeGreaterThan(0);
+    const firstPid = ledgerPid(spoolDir);
 
-    // the next start: same spool volume, NATS back, nothing new to capture
+    // the next start: same spool volume, NATS back, nothing new to capture; one publish at a time
+    // (so that it is still resending when it is killed in turn)
     await nats.start();
     const port2 = await freePort();
-    const second = new AgentProcess(['--config', writeConfig(path.join(work, 'second.json'), { ...config, capture: { backend: 'file', path: empty, workers: 1 }, metrics: { port: port2 } })]);
-    const lostLine = await second.waitForLog((l) => /^the previous agent process was killed/.test(l.msg));
+    const resendConfig = { ...config, capture: { backend: 'file' as const, path: empty, workers: 1 }, export: { ...config.export, publish: { ...config.export.publish, maxInFlight: 1 } } };
+    const second = new AgentProcess(['--config', writeConfig(path.join(work, 'second.json'), { ...resendConfig, metrics: { port: port2 } })]);
+    let filesAtSecondKill: string[];
+    let publishedBySecond: number;
+    let m2: Awaited<ReturnType<typeof scrape>>;
+    let lostLine: Awaited<ReturnType<AgentProcess['waitForLog']>>;
+    try {
+      lostLine = await second.waitForLog((l) => /^the previous agent process was killed/.test(l.msg));
+      const resent = await second.waitForLog((l) => l.msg === 'resending spooled batches of an earlier run', 1000);
+      expect(resent.messages as number).toBe(onDiskAtKill.length);
+      m2 = await scrape(port2); // while it resends the spool
+      // killed once it has published some of the files and its own ledger checkpoint is written:
+      // batches taken from disk (in flight, in the memory tier) are not acknowledged yet
+      for (let t = 0; ; t++) {
+        if (t > 3000) throw new Error('the second start published nothing');
+        const published = metric(await scrape(port2), 'tapline_export_records_published_total', { kind: 'flows' });
+        if (published > 0 && ledgerPid(spoolDir) !== firstPid) break;
+        await sleep(10);
+      }
+      second.kill('SIGKILL');
+      expect(await second.exited).toBeNull();
+      filesAtSecondKill = spooledMsgIds(spoolDir);
+      publishedBySecond = onDiskAtKill.length - filesAtSecondKill.length;
+    } finally {
+      second.kill('SIGKILL');
+    }
     const lost = lostLine.lostRecords as number;
     expect(lost).toBeGreaterThan(0);
     expect(lostLine.lostMessages as number).toBeGreaterThan(0);
     expect(lostLine.level).toBe(50);
-    const m2 = await scrape(port2); // while it resends the spool
-    const code = await second.exited;
-    expect(code, second.stdout.slice(-3000) + second.stderr).toBe(0);
-    const resent = await second.waitForLog((l) => l.msg === 'resending spooled batches of an earlier run', 1000);
-    expect(resent.messages as number).toBeGreaterThan(0);
+    expect(metric(m2, 'tapline_export_records_lost_at_start')).toBe(lost);
+    // what it had not seen acknowledged is still on disk (a subset of the first run's files)
+    expect(filesAtSecondKill.length).toBeGreaterThan(0);
+    expect(filesAtSecondKill.every((id) => onDiskAtKill.includes(id))).toBe(true);
+
+    // the third start: it held only batches that were on disk, so it reports none lost
+    const port3 = await freePort();
+    const third = new AgentProcess(['--config', writeConfig(path.join(work, 'third.json'), { ...resendConfig, metrics: { port: port3 } })]);
+    const lostLine3 = await third.waitForLog((l) => /^the previous agent process was killed/.test(l.msg));
+    expect(lostLine3.lostRecords).toBe(0);
+    expect(lostLine3.lostMessages).toBe(0);
+    expect(metric(await scrape(port3), 'tapline_export_records_lost_at_start')).toBe(0);
+    const code = await third.exited;
+    expect(code, third.stdout.slice(-3000) + third.stderr).toBe(0);
+    const resent3 = await third.waitForLog((l) => l.msg === 'resending spooled batches of an earlier run', 1000);
+    expect(resent3.messages as number).toBe(filesAtSecondKill.length);
     expect(readdirSync(spoolDir).filter((f) => f.endsWith('.msg'))).toEqual([]);
 
     // the stream: the first run's records minus exactly what was reported lost, each once
@@ -132,7 +187,9 @@ describe('agent killed (SIGKILL) with a disk spool', () => {
       for (const r of b.records) keys.add(`${r.srcAddr}|${r.srcPort}|${r.dstAddr}|${r.dstPort}|${r.start}`);
     });
     expect(msgIds.size).toBe(messages);
-    expect(boots.size).toBe(1); // the second run published nothing of its own
+    expect(boots.size).toBe(1); // the later runs published nothing of their own
+    // every batch that had reached the disk spool before the first kill: in the stream, once
+    expect(onDiskAtKill.filter((id) => !msgIds.has(id))).toEqual([]);
     expect(keys.size).toBe(records);
     // missing: exactly what was reported lost, except batches sent before the kill (in flight, or
     // awaiting a retry) that the server stored after all: those are counted apart as maybe stored
@@ -148,7 +205,8 @@ describe('agent killed (SIGKILL) with a disk spool', () => {
     const missing = gaps[0]![1]! - gaps[0]![0]!;
     expect(missing).toBeLessThanOrEqual(lostLine.lostMessages as number);
     expect(missing).toBeGreaterThanOrEqual((lostLine.lostMessages as number) - maybeStoredMessages);
-    console.log(`agent SIGKILL: exported ${exported}, reported lost at most ${lost} (${lostLine.lostMessages} batches, ${maybeStored} records in ${maybeStoredMessages} maybe stored), missing from the stream ${exported - records} records in ${missing} batches`);
-    expect(metric(m2, 'tapline_export_records_lost_at_start')).toBe(lost);
+    console.log(
+      `agent SIGKILL: exported ${exported}, reported lost at most ${lost} (${lostLine.lostMessages} batches, ${maybeStored} records in ${maybeStoredMessages} maybe stored), missing from the stream ${exported - records} records in ${missing} batches; ${onDiskAtKill.length} batches on disk at the kill, all in the stream; second start killed after ${publishedBySecond} files acknowledged, ${filesAtSecondKill.length} resent by the third (reported lost 0)`,
+    );
   }, 240_000);
 });

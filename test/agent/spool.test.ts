@@ -45,6 +45,13 @@ function drain(s: Spool): OutboundMessage[] {
   return out;
 }
 
+/** drain(), each message acknowledged as soon as it is taken (NATS back): its file may go. */
+function drainAcked(s: Spool): OutboundMessage[] {
+  const out = drain(s);
+  for (const m of out) s.release(m);
+  return out;
+}
+
 const msgFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.msg'));
 const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => `n:b:flows:${from + i}`);
 
@@ -86,6 +93,10 @@ describe('spool', () => {
     const rest = drain(s);
     expect(rest.map((m) => m.msgId)).toEqual(Array.from({ length: 40 }, (_, i) => `n:b:flows:${i + 1}`));
     expect(rest.every((m, i) => m.payload.length === 100 * 1024 && m.payload[0] === (i + 1) % 251)).toBe(true);
+    await s.settled();
+    // taken, not yet acknowledged: the files stay (and count against the disk budget); msg 40 went to disk too
+    expect(msgFiles(dir)).toHaveLength(st.diskMessages + 1);
+    for (const m of rest) s.release(m); // acknowledged
     await s.settled(); // removed behind
     expect(readdirSync(dir).filter((f) => f.endsWith('.msg'))).toEqual([]);
   });
@@ -99,6 +110,60 @@ describe('spool', () => {
     expect(dropped.length + kept.length).toBe(50);
     expect(dropped.reduce((n, d) => n + d.records, 0)).toBe(3 * dropped.length);
     expect(kept).toEqual(Array.from({ length: kept.length }, (_, i) => `n:b:flows:${50 - kept.length + i}`));
+  });
+
+  it('a file stays until its message is released (acknowledged): a process killed in between sends it again', async () => {
+    const dir = tempDir();
+    const first = spool({ memoryBytes: MiB, dir, diskBytes: 4 * MiB, onFull: 'dropOldest' }, () => undefined);
+    for (let i = 0; i < 30; i++) first.push(msg(i));
+    const onDisk = first.stats().diskMessages;
+    await first.settled();
+    const taken = drain(first); // all of them taken to be sent; none acknowledged yet
+    await first.settled();
+    expect(msgFiles(dir)).toHaveLength(onDisk);
+    const halfAcked = taken.slice(0, taken.length - 5);
+    for (const m of halfAcked) first.release(m);
+    await first.settled();
+    // killed now: the next start sends the 5 unacknowledged taken ones again (the stream's duplicate window drops them if stored), then the rest
+    const second = spool({ memoryBytes: MiB, dir, diskBytes: 4 * MiB, onFull: 'dropOldest' }, () => undefined);
+    const again = drain(second).map((m) => m.msgId);
+    const unacked = taken.slice(-5).map((m) => m.msgId);
+    expect(unacked.every((id) => again.includes(id))).toBe(true);
+    expect(again.filter((id) => halfAcked.some((m) => m.msgId === id))).toEqual([]);
+  });
+
+  it('files of taken messages count against the disk budget until released', async () => {
+    const dir = tempDir();
+    const dropped: Dropped[] = [];
+    const s = spool({ memoryBytes: MiB, dir, diskBytes: 2 * MiB, onFull: 'dropNewest' }, (d) => dropped.push(d));
+    for (let i = 0; i < 15; i++) s.push(msg(i)); // 10 in memory, 5 on disk
+    await s.settled();
+    const taken = drain(s);
+    expect(taken).toHaveLength(15);
+    expect(dropped).toEqual([]);
+    // 10 go to memory; the disk has room for 20 of these less the 5 files still held: 15; 15 dropped
+    for (let i = 0; i < 40; i++) s.push(msg(100 + i));
+    expect(dropped).toHaveLength(15);
+    for (const m of taken) s.release(m);
+    await s.settled();
+    expect(msgFiles(dir)).toHaveLength(15);
+  });
+
+  it('a dropped message (onFull) that came from disk loses its file', async () => {
+    const dir = tempDir();
+    const dropped: Dropped[] = [];
+    const s = spool({ memoryBytes: MiB, dir, diskBytes: 2 * MiB, onFull: 'dropOldest' }, (d) => dropped.push(d));
+    for (let i = 0; i < 60; i++) s.push(msg(i));
+    await s.settled();
+    expect(dropped.length).toBeGreaterThan(0);
+    const kept = drain(s);
+    expect(dropped.length + kept.length).toBe(60);
+    await s.settled();
+    // on disk: only the kept ones' files, within the budget
+    expect(msgFiles(dir).length).toBeLessThanOrEqual(kept.length);
+    for (const m of kept) s.release(m);
+    await s.settled();
+    expect(msgFiles(dir)).toEqual([]);
   });
 
   it('files of an earlier run are sent first; a damaged one is set aside', async () => {
@@ -131,9 +196,9 @@ describe('disk tier off the event loop', () => {
     expect(onDisk).toBeGreaterThan(25);
     await new Promise((r) => setTimeout(r, 200)); // the event loop goes on
     expect(msgFiles(dir)).toEqual([]); // nothing written: the writer hangs
-    expect(drain(s).map((m) => m.msgId)).toEqual(ids(0, 40)); // NATS back: all from memory
+    expect(drainAcked(s).map((m) => m.msgId)).toEqual(ids(0, 40)); // NATS back: all from memory, acknowledged
     expect(s.syncReads).toBe(0);
-    // the disk answers again: what was handed to the writer is written, then removed
+    // the disk answers again: what was handed to the writer is written, then removed (released)
     const reader = spawn('cat', [fifo], { stdio: 'ignore' });
     const readerDone = new Promise((r) => reader.on('close', r));
     await s.settled();
@@ -184,8 +249,8 @@ describe('disk tier off the event loop', () => {
     const dir = tempDir();
     const s = spool({ memoryBytes: MiB, dir, diskBytes: 16 * MiB, onFull: 'dropOldest' }, () => undefined);
     for (let i = 0; i < 40; i++) s.push(msg(i));
-    expect(drain(s).map((m) => m.msgId)).toEqual(ids(0, 40)); // NATS back at once
-    await s.settled();
+    expect(drainAcked(s).map((m) => m.msgId)).toEqual(ids(0, 40)); // NATS back at once
+    await s.settled(); // those handed to the writer before they were taken: written, then removed
     expect(readdirSync(dir)).toEqual([]);
     expect(s.stats()).toMatchObject({ messages: 0, records: 0, diskBytes: 0 });
   });
@@ -207,6 +272,8 @@ describe('disk tier off the event loop', () => {
       }
       await s.settled();
     }
+    for (const m of got) s.release(m);
+    await s.settled();
     expect(dropped).toEqual([]);
     expect(got.map((m) => m.msgId)).toEqual(ids(0, n));
     expect(got.every((m, i) => m.payload.length === 100 * 1024 && m.payload[7] === i % 251)).toBe(true);
@@ -221,7 +288,7 @@ describe('disk tier off the event loop', () => {
     const n = Math.ceil((1.5 * READ_AHEAD_BYTES) / (100 * 1024)) + 10;
     for (let i = 0; i < n; i++) s.push(msg(i));
     await s.settled();
-    expect(drain(s).map((m) => m.msgId)).toEqual(ids(0, n));
+    expect(drainAcked(s).map((m) => m.msgId)).toEqual(ids(0, n));
     expect(dropped).toEqual([]);
     expect(s.syncReads).toBeGreaterThan(0); // the last resort, counted
     await s.settled();
