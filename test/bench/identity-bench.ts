@@ -6,7 +6,6 @@
 //  2. the API server's load: `tapline operator --identity-map-nats` against a real kube-apiserver
 //     (scripts/cluster, kwok nodes) while pods churn, counted from the operator's own
 //     tapline_operator_api_requests_total. Agents make no API requests at all (they read NATS).
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -208,14 +207,12 @@ export async function identityApiBench(o: { pods?: number; nodes?: number } = {}
   const cluster = await startCluster({ dir, nodes, captureNodes: 0, withKubectl: false, timeoutMs: 600_000, log: say });
   const kube: Kube = kubeClient(cluster);
   const nats = await NatsTestServer.start();
-  let child: ChildProcess | undefined;
   let op: BenchOperator | undefined;
   try {
     await kube.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${CRD_NAME}`, readFileSync(CRD_FILE, 'utf8'), 'bench');
     await kube.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
     await until('the default ServiceAccount', async () => ((await kube.raw('GET', `/api/v1/namespaces/${NS}/serviceaccounts/default`)).status === 200 ? true : undefined), 60_000);
     op = await spawnBenchOperator(cluster.kubeconfigPath, NS, 'idbench', ['--identity-map-nats', nats.url]);
-    child = op.child;
     const port = op.port;
     const metrics = op.metrics;
     await until('the identity map to be published', async () => (sumMetric(await metrics(), 'tapline_operator_identity_map_ready') === 1 ? true : undefined), 120_000);
@@ -270,10 +267,7 @@ export async function identityApiBench(o: { pods?: number; nodes?: number } = {}
       '',
     ].join('\n');
   } finally {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    await op?.stop();
     await nats.cleanup();
     if (process.env.TAPLINE_KEEP_CLUSTER !== '1') await stopCluster({ dir, log: say });
   }

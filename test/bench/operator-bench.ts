@@ -5,7 +5,6 @@
 //   - API requests per reconcile (from the operator's own /metrics), writes in a quiet minute;
 //   - the operator's memory (VmRSS, VmHWM of the `tapline operator` process).
 // The cluster lives in $TAPLINE_CLUSTER_DIR (default test/.cluster-bench) and is stopped after.
-import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,7 +71,6 @@ export async function operatorBench(o: { nodes?: number; policies?: number } = {
   });
   const clusterSeconds = (Date.now() - t0) / 1000;
   const kube = kubeClient(cluster);
-  let child: ChildProcess | undefined;
   let op: BenchOperator | undefined;
   try {
     // Ready nodes keep the node.kubernetes.io/not-ready:NoSchedule taint until the node lifecycle
@@ -88,8 +86,7 @@ export async function operatorBench(o: { nodes?: number; policies?: number } = {
     await kube.apply(`/api/v1/namespaces/${NS}`, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
 
     op = await spawnBenchOperator(cluster.kubeconfigPath, NS, 'bench');
-    child = op.child;
-    const pid = child.pid!;
+    const pid = op.child.pid!;
     const port = op.port;
     const metrics = op.metrics;
     await until('the operator to be ready and leading', async () => {
@@ -154,10 +151,7 @@ export async function operatorBench(o: { nodes?: number; policies?: number } = {
       '',
     ].join('\n');
   } finally {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    await op?.stop();
     if (process.env.TAPLINE_KEEP_CLUSTER !== '1') await stopCluster({ dir, log });
   }
 }
