@@ -181,8 +181,8 @@ describe('operator image', () => {
   it('carries the operator\'s side only: of the agent its public module and what that loads, not its runtime; no addon', () => {
     const c = contents(images.operator.ref);
     expect(c.addon).toBe(false);
-    // Not the build tools, nor JetStream (the agent's exporter); the Kubernetes client where the operator uses it.
-    expect(c.packages.filter((p) => p !== '@kubernetes/client-node')).toEqual([]);
+    // Not the build tools; the Kubernetes client, and JetStream under the key-value client the operator writes the identity map with.
+    expect(c.packages.sort()).toEqual(['@kubernetes/client-node', '@nats-io/jetstream']);
     expect(c.dist.filter((f) => f.startsWith('cli/'))).toEqual(['cli/main.js', 'cli/operator/command.js', 'cli/operator/options.js', 'cli/usage-error.js']);
     expect(c.dist).toContain('operator/main.js');
     expect(c.dist).toContain('agent/index.js');
