@@ -23,7 +23,7 @@ import { NATS_BUILD_TIMEOUT_MS, freePort } from '../nats/server.js';
 import { agentConfig, writeConfig } from './support/agent-config.js';
 import { AgentProcess, metric, scrape, type LogLine } from './support/agent-process.js';
 import { floodWorkspace, type FloodWorkspace } from './support/flood-workspace.js';
-import { scanStream } from './support/stream-scan.js';
+import { scanFlowExport } from './support/stream-scan.js';
 
 const FLOOR_RECORDS_PER_SECOND = 100_000;
 const STREAM = 'TAPLINE_R3';
@@ -172,36 +172,17 @@ describe('a JetStream cluster misbehaving under load', () => {
       expect(healed.at(-1)?.ready).toBe(200);
 
       // exactly once: the stream against the engine's count
-      const msgIds = new Set<string>();
-      const seqs: number[] = [];
-      const boots = new Set<string>();
-      const keys = new Set<string>();
-      let records = 0;
-      const messages = await scanStream(cluster.urls[0]!, STREAM, (m) => {
-        const b = JSON.parse(Buffer.from(m.data).toString('utf8')) as {
-          seq: number;
-          bootId: string;
-          count: number;
-          records: Array<{ srcAddr: string; srcPort: number; dstAddr: string; dstPort: number; start: string }>;
-        };
-        expect(b.records.length).toBe(b.count);
-        expect(m.msgId).toBe(`node-a:${b.bootId}:flows:${b.seq}`);
-        msgIds.add(m.msgId!);
-        seqs.push(b.seq);
-        boots.add(b.bootId);
-        records += b.count;
-        for (const r of b.records) keys.add(`${r.srcAddr}|${r.srcPort}|${r.dstAddr}|${r.dstPort}|${r.start}`);
-      });
-      expect(msgIds.size).toBe(messages);
-      seqs.sort((x, y) => x - y);
-      expect(seqs.every((q, i) => q === i)).toBe(true);
-      expect(boots.size).toBe(1);
-      expect(records).toBe(Number(summary.flowsExported));
-      expect(keys.size).toBe(records);
+      const x = await scanFlowExport(cluster.urls[0]!, STREAM, 'node-a');
+      expect(x.inconsistent).toBe(0);
+      expect(x.msgIds).toBe(x.messages);
+      expect(x.gapless).toBe(true);
+      expect(x.boots).toBe(1);
+      expect(x.records).toBe(Number(summary.flowsExported));
+      expect(x.flows).toBe(x.records);
       // and every replica holds the same
       let info = await cluster.streamInfo(STREAM);
-      for (const deadline = Date.now() + 30_000; info.state.messages !== messages && Date.now() < deadline; info = await cluster.streamInfo(STREAM)) await sleep(500);
-      expect(info.state.messages).toBe(messages);
+      for (const deadline = Date.now() + 30_000; info.state.messages !== x.messages && Date.now() < deadline; info = await cluster.streamInfo(STREAM)) await sleep(500);
+      expect(info.state.messages).toBe(x.messages);
     } finally {
       sampling = false;
       agent.kill('SIGKILL');

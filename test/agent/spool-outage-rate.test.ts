@@ -33,7 +33,7 @@ import { agentConfig, writeConfig } from './support/agent-config.js';
 import { AgentProcess, metric, scrape, type LogLine } from './support/agent-process.js';
 import { LoopLagProbe, type LoopLagWindow } from './support/loop-lag.js';
 import { floodWorkspace, type FloodWorkspace } from './support/flood-workspace.js';
-import { scanStream } from './support/stream-scan.js';
+import { scanFlowExport } from './support/stream-scan.js';
 
 const FLOOR_RECORDS_PER_SECOND = 200_000;
 /** The engine's default export ring, records per worker (native/src/engine/engine.h); one worker here. */
@@ -169,33 +169,13 @@ describe('spool under load', () => {
       expect(readdirSync(spoolDir).filter((f) => f.endsWith('.msg'))).toEqual([]);
 
       // exactly once: the stream against the engine's count
-      const msgIds = new Set<string>();
-      const seqs: number[] = [];
-      const boots = new Set<string>();
-      const keys = new Set<string>();
-      let records = 0;
-      const messages = await scanStream(nats.url, 'TAPLINE', (m) => {
-        const b = JSON.parse(Buffer.from(m.data).toString('utf8')) as {
-          seq: number;
-          bootId: string;
-          count: number;
-          records: Array<{ srcAddr: string; srcPort: number; dstAddr: string; dstPort: number; start: string }>;
-        };
-        expect(b.records.length).toBe(b.count);
-        expect(m.headers['Tapline-Records']).toBe(String(b.count));
-        expect(m.msgId).toBe(`node-a:${b.bootId}:flows:${b.seq}`);
-        msgIds.add(m.msgId!);
-        seqs.push(b.seq);
-        boots.add(b.bootId);
-        records += b.count;
-        for (const r of b.records) keys.add(`${r.srcAddr}|${r.srcPort}|${r.dstAddr}|${r.dstPort}|${r.start}`);
-      });
-      expect(msgIds.size).toBe(messages);
-      seqs.sort((x, y) => x - y);
-      expect(seqs.every((q, i) => q === i)).toBe(true);
-      expect(boots.size).toBe(1);
-      expect(records).toBe(Number(summary.flowsExported));
-      expect(keys.size).toBe(records);
+      const x = await scanFlowExport(nats.url, 'TAPLINE', 'node-a');
+      expect(x.inconsistent).toBe(0);
+      expect(x.msgIds).toBe(x.messages);
+      expect(x.gapless).toBe(true);
+      expect(x.boots).toBe(1);
+      expect(x.records).toBe(Number(summary.flowsExported));
+      expect(x.flows).toBe(x.records);
     } finally {
       agent.kill('SIGKILL');
       if (!nats.running) await nats.start();

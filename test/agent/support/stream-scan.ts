@@ -31,3 +31,44 @@ export async function scanStream(url: string, stream: string, each: (m: ScannedM
     await nc.close();
   }
 }
+
+/** One agent boot's flow batches in a stream, summed up for an exactly-once check. */
+export interface FlowExport {
+  messages: number;
+  /** Distinct Nats-Msg-Id values. */
+  msgIds: number;
+  /** Batch sequence numbers are 0..messages-1, none missing, none twice. */
+  gapless: boolean;
+  boots: number;
+  records: number;
+  /** Distinct flows (5-tuple and start). */
+  flows: number;
+  /** Batches whose count, Tapline-Records header or Nats-Msg-Id disagree with their content. */
+  inconsistent: number;
+}
+
+/** Reads every flow batch of the stream (one node's agent) and sums up what an exactly-once check compares. */
+export async function scanFlowExport(url: string, stream: string, node: string): Promise<FlowExport> {
+  const msgIds = new Set<string>();
+  const seqs: number[] = [];
+  const boots = new Set<string>();
+  const keys = new Set<string>();
+  let records = 0;
+  let inconsistent = 0;
+  const messages = await scanStream(url, stream, (m) => {
+    const b = JSON.parse(Buffer.from(m.data).toString('utf8')) as {
+      seq: number;
+      bootId: string;
+      count: number;
+      records: Array<{ srcAddr: string; srcPort: number; dstAddr: string; dstPort: number; start: string }>;
+    };
+    if (b.records.length !== b.count || m.headers['Tapline-Records'] !== String(b.count) || m.msgId !== `${node}:${b.bootId}:flows:${b.seq}`) inconsistent++;
+    if (m.msgId) msgIds.add(m.msgId);
+    seqs.push(b.seq);
+    boots.add(b.bootId);
+    records += b.count;
+    for (const r of b.records) keys.add(`${r.srcAddr}|${r.srcPort}|${r.dstAddr}|${r.dstPort}|${r.start}`);
+  });
+  seqs.sort((x, y) => x - y);
+  return { messages, msgIds: msgIds.size, gapless: seqs.every((q, i) => q === i), boots: boots.size, records, flows: keys.size, inconsistent };
+}
