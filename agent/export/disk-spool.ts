@@ -42,22 +42,13 @@
 //
 // At start the directory is scanned synchronously (names, and each file's header only), before
 // capture begins.
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 
-import { z } from 'zod';
-
 import { SpoolError } from './errors.js';
 import type { OutboundMessage } from './message.js';
-
-const HeaderSchema = z.strictObject({
-  kind: z.enum(['flows', 'alerts']),
-  subject: z.string().min(1),
-  msgId: z.string().min(1),
-  schema: z.string().min(1),
-  records: z.int().nonnegative(),
-});
+import { decode, encodeFile, fileBytes, readHeader, type SpoolFileHeader } from './spool-file.js';
 
 /** Bytes (as on disk) of messages waiting to be written at most; one larger message is let through alone. */
 export const WRITE_BEHIND_BYTES = 32 * 1024 * 1024;
@@ -109,7 +100,6 @@ type Pending = { t: 'write'; slot: Slot } | { t: 'read'; slot: Slot } | { t: 'un
 const NAME = /^(\d{16})\.msg$/;
 /** backedUp() keeps room for a message of at least this size. */
 const BACKED_UP_MIN_BYTES = 1024 * 1024;
-const HEADER_PEEK_BYTES = 4096;
 
 /** Spools with messages not yet on disk, for the exit hook. */
 const unwritten = new Set<DiskSpool>();
@@ -162,7 +152,7 @@ export class DiskSpool {
         const m = NAME.exec(name);
         if (!m) continue;
         const bytes = statSync(full).size;
-        let header: z.output<typeof HeaderSchema>;
+        let header: SpoolFileHeader;
         try {
           header = readHeader(full);
         } catch {
@@ -235,7 +225,7 @@ export class DiskSpool {
   }
   /** Bytes a message takes on disk. */
   static sizeOf(m: OutboundMessage): number {
-    return 4 + Buffer.byteLength(JSON.stringify(header(m))) + m.payload.length;
+    return fileBytes(m);
   }
 
   /** Whether append() takes a message of `bytes` now: false while the disk is too far behind. */
@@ -565,55 +555,6 @@ function diskWorker(): void {
       setImmediate(run);
     }
   });
-}
-
-function header(m: OutboundMessage): z.input<typeof HeaderSchema> {
-  return { kind: m.kind, subject: m.subject, msgId: m.msgId, schema: m.schema, records: m.records };
-}
-
-/** The file's bytes, in a buffer of its own (`alloc`: an ArrayBuffer of at least n bytes), so that it can be moved to the worker. */
-function encodeFile(m: OutboundMessage, alloc: (n: number) => ArrayBuffer = (n) => new ArrayBuffer(n)): Buffer {
-  const h = Buffer.from(JSON.stringify(header(m)));
-  const n = 4 + h.length + m.payload.length;
-  const out = Buffer.from(alloc(n), 0, n);
-  out.writeUInt32LE(h.length, 0);
-  h.copy(out, 4);
-  out.set(m.payload, 4 + h.length);
-  return out;
-}
-
-function decode(data: Buffer, file: string): OutboundMessage {
-  try {
-    const hlen = data.readUInt32LE(0);
-    const h = HeaderSchema.parse(JSON.parse(data.subarray(4, 4 + hlen).toString('utf8')));
-    return { ...h, payload: data.subarray(4 + hlen) };
-  } catch (err) {
-    throw new SpoolError(`spool file ${file} is damaged: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-/** A file's header, reading only the start of the file (start-up scan). */
-function readHeader(file: string): z.output<typeof HeaderSchema> {
-  try {
-    const fd = openSync(file, 'r');
-    try {
-      const head = Buffer.alloc(HEADER_PEEK_BYTES);
-      const n = readSync(fd, head, 0, head.length, 0);
-      const hlen = head.readUInt32LE(0);
-      let json: Buffer;
-      if (4 + hlen <= n) {
-        json = head.subarray(4, 4 + hlen);
-      } else {
-        json = Buffer.alloc(hlen);
-        if (readSync(fd, json, 0, hlen, 4) !== hlen) throw new Error('header cut short');
-      }
-      return HeaderSchema.parse(JSON.parse(json.toString('utf8')));
-    } finally {
-      closeSync(fd);
-    }
-  } catch (err) {
-    throw new SpoolError(`spool file ${file} is damaged: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 function writeAllNow(): void {
