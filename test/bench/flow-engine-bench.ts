@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { packageRoot } from '../../agent/engine/binding.js';
 import { writeBenchFlood, writeBenchMix } from '../gen/bench.js';
+import { baselineBench } from './baseline-bench.js';
 import { measureReplay, type ReplayResult } from './engine-replay.js';
 import { peerRuns, timeCommand, type ToolRun } from './peer-tools.js';
 
@@ -57,6 +58,10 @@ async function main(): Promise<void> {
   const e2e1 = timeCommand('tapline analyze (1 worker)', process.execPath, [tapline, 'analyze', '--no-progress', '-w', '1', '--max-flows', String(mixFlows), mix]);
   const e2e2 = timeCommand('tapline analyze (2 workers)', process.execPath, [tapline, 'analyze', '--no-progress', '-w', '2', '--max-flows', String(mixFlows), mix]);
   const peers = peerRuns(mix);
+  const againstC = baselineBench([
+    ['mix', mix],
+    ['flood', flood],
+  ]);
   const fileBase = MIX.packets / e2e1.seconds;
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -87,6 +92,7 @@ async function main(): Promise<void> {
     '',
     `Peer versions: ${tsharkVersion}`,
     '',
+    againstC,
   ];
   const report = lines.join('\n');
   writeFileSync(path.join(dir, 'flow-engine.md'), report);
