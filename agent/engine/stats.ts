@@ -26,7 +26,8 @@ export const EngineStatsSchema = z.object({
   /**
    * Live sources: the source's own counters. received/drops on every source;
    * AF_PACKET adds kernelDrops, freezes; DPDK adds imissed, ierrors, rxNombuf
-   * and queues.<n>.packets.
+   * and queues.<n>.packets, and on net_af_xdp ports ifaceDrops (the interface's
+   * rx_dropped while capturing: frames the kernel could not give the XDP socket).
    */
   capture: z
     .object({

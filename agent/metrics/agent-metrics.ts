@@ -63,7 +63,7 @@ export class AgentMetrics {
     });
     counter(
       'tapline_drops_total',
-      'Packets, records or alerts lost, by layer: capture (the source: kernel ring or NIC), nic_missed and nic_no_mbuf (DPDK), ' +
+      'Packets, records or alerts lost, by layer: capture (the source: kernel ring or NIC), nic_missed and nic_no_mbuf (DPDK), iface_dropped (AF_XDP: the interface rx_dropped count), ' +
         'ring (export ring full), malformed, unsupported_link_type, fragments_unmatched, fragments_evicted, ' +
         'flow_table_evicted (flows ended early for room), detector_ticks and alerts (detectors behind).',
       ['layer'],
@@ -74,6 +74,7 @@ export class AgentMetrics {
           set({ layer: 'capture' }, n(s.capture.drops));
           if (s.capture.imissed !== undefined) set({ layer: 'nic_missed' }, n(s.capture.imissed));
           if (s.capture.rxNombuf !== undefined) set({ layer: 'nic_no_mbuf' }, n(s.capture.rxNombuf));
+          if (s.capture.ifaceDrops !== undefined) set({ layer: 'iface_dropped' }, n(s.capture.ifaceDrops));
         }
         if (s.detectors) set({ layer: 'detector_ticks' }, n(s.detectors.tickDrops));
         if (s.alerts) set({ layer: 'alerts' }, n(s.alerts.dropped));

@@ -182,7 +182,7 @@ export function captureLine(stats: EngineStats): string {
   const c = stats.capture;
   if (!c) return '';
   const extra: string[] = [];
-  for (const k of ['kernelDrops', 'freezes', 'imissed', 'ierrors', 'rxNombuf'] as const) {
+  for (const k of ['kernelDrops', 'freezes', 'imissed', 'ierrors', 'rxNombuf', 'ifaceDrops'] as const) {
     const v = c[k];
     if (typeof v === 'bigint') extra.push(`${k} ${thousands(v)}`);
   }

@@ -113,7 +113,8 @@ const CaptureObject = z.strictObject({
       'dpdk: DPDK virtual devices instead of a NIC, for nodes without SR-IOV (tests, labs): the driver and an ' +
         'index, then key=value arguments, such as net_af_packet0,iface=eth0 (the agent pod\'s own eth0; ' +
         'without qpairs, one queue pair per worker). With net_af_packet (or net_pcap on an interface) the agent ' +
-        'gets NET_RAW and NET_ADMIN, in its own network namespace (no host network).',
+        'gets NET_RAW and NET_ADMIN, in its own network namespace (no host network); with net_af_xdp ' +
+        '(AF_XDP, e.g. net_af_xdp0,iface=eth0) also SYS_ADMIN, which loading its XDP program needs.',
     ),
   filter: z
     .string()

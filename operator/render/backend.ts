@@ -40,6 +40,11 @@ export function vdevUsesAfPacket(vdev: string): boolean {
   return /^net_af_packet[0-9]+(,|$)/.test(vdev) || /^net_pcap[0-9]+,(.*,)?(iface|rx_iface|rx_iface_in|tx_iface)=/.test(vdev);
 }
 
+/** Whether a DPDK virtual device is net_af_xdp (an XDP program on the interface, an AF_XDP socket per queue). */
+export function vdevUsesAfXdp(vdev: string): boolean {
+  return /^net_af_xdp[0-9]+(,|$)/.test(vdev);
+}
+
 function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
   const c = policy.spec.capture;
   const hp = c.hugepages;
@@ -93,7 +98,11 @@ function dpdkNeeds(policy: SnifferPolicy): BackendNeeds {
       // NET_RAW; the PMD then turns promiscuous mode on with SIOCSIFFLAGS, which needs NET_ADMIN
       // (measured: without it the port fails to start with EPERM). Without the host network both
       // reach only the pod's own network namespace.
-      ...((c.vdevs ?? []).some(vdevUsesAfPacket) ? ['NET_RAW', 'NET_ADMIN'] : []),
+      ...((c.vdevs ?? []).some((v) => vdevUsesAfPacket(v) || vdevUsesAfXdp(v)) ? ['NET_RAW', 'NET_ADMIN'] : []),
+      // net_af_xdp also loads an XDP program and looks its socket map up by id (libxdp), which the
+      // kernel allows only with SYS_ADMIN (measured with Debian 12's DPDK 22.11 and libxdp 1.3: with
+      // NET_RAW, NET_ADMIN, BPF and PERFMON but not SYS_ADMIN the socket is refused). Only when asked for.
+      ...((c.vdevs ?? []).some(vdevUsesAfXdp) ? ['SYS_ADMIN'] : []),
     ],
     resources,
     volumes,

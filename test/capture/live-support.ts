@@ -40,14 +40,15 @@ export class TestNetns {
     this.name = `tapline-test-${tag}-${process.pid}`;
   }
 
-  create(): void {
+  /** mtu: of both ends of the pair (veth refuses native XDP, as AF_XDP needs, above about 3,500). */
+  create(mtu = 9000): void {
     this.destroy();
     const ns = this.name;
     execFileSync('ip', ['netns', 'add', ns]);
     this.exec('sysctl', ['-qw', 'net.ipv6.conf.all.disable_ipv6=1', 'net.ipv6.conf.default.disable_ipv6=1']);
     execFileSync('ip', ['-n', ns, 'link', 'add', 'vtx', 'type', 'veth', 'peer', 'name', 'vrx']);
-    execFileSync('ip', ['-n', ns, 'link', 'set', 'vtx', 'mtu', '9000', 'up']);
-    execFileSync('ip', ['-n', ns, 'link', 'set', 'vrx', 'mtu', '9000', 'up']);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'vtx', 'mtu', String(mtu), 'up']);
+    execFileSync('ip', ['-n', ns, 'link', 'set', 'vrx', 'mtu', String(mtu), 'up']);
   }
 
   destroy(): void {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { AgentConfigSchema, subjectToken } from '../../agent/config/schema.js';
 import { sriovEnvName } from '../../operator/render/agent-config.js';
-import { vdevUsesAfPacket } from '../../operator/render/backend.js';
+import { vdevUsesAfPacket, vdevUsesAfXdp } from '../../operator/render/backend.js';
 import {
   agentResourceName,
   CONFIG_HASH_ANNOTATION,
@@ -273,6 +273,20 @@ describe('backend needs and security', () => {
     expect(vdevUsesAfPacket('net_pcap0,rx_pcap=/data/replay.pcap')).toBe(false);
     expect(vdevUsesAfPacket('net_null0')).toBe(false);
     expect(vdevUsesAfPacket('net_af_packetx0')).toBe(false);
+  });
+
+  it('DPDK on net_af_xdp: NET_RAW, NET_ADMIN and SYS_ADMIN besides the EAL\'s, and only then', () => {
+    const spec = {
+      capture: { backend: 'dpdk', vdevs: ['net_af_xdp0,iface=eth0,start_queue=0,queue_count=1'], hugepages: { amount: '256Mi' } },
+      export: { natsUrl: 'nats://n:4222' },
+    };
+    const c = container(renderPolicy(policy('xdp', spec), settings()));
+    expect(c.securityContext.capabilities).toEqual({ drop: ['ALL'], add: ['IPC_LOCK', 'SYS_NICE', 'NET_RAW', 'NET_ADMIN', 'SYS_ADMIN'] });
+    expect(c.securityContext.privileged).toBe(false);
+    expect(vdevUsesAfXdp('net_af_xdp0,iface=eth0')).toBe(true);
+    expect(vdevUsesAfXdp('net_af_xdp3')).toBe(true);
+    expect(vdevUsesAfXdp('net_af_xdpx0')).toBe(false);
+    expect(vdevUsesAfXdp('net_af_packet0,iface=eth0')).toBe(false);
   });
 
   it('never privileged unless asked, even when allowed', () => {

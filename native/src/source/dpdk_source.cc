@@ -145,6 +145,10 @@ DpdkSource::DpdkSource(const DpdkConfig& config, uint32_t workers, uint32_t snap
     for (uint32_t w = 0; w < workers; ++w) {
       feeds_.push_back(std::make_unique<DpdkFeed>(ports_, static_cast<uint16_t>(w), snaplen, filter_.get()));
     }
+    for (const std::string& v : config_.vdevs) {
+      const std::string iface = IfaceDrops::af_xdp_iface(v);
+      if (!iface.empty()) iface_drops_.add(iface);
+    }
     for (size_t i = 0; i < ports_.size(); ++i) {
       const int rc = rte_eth_dev_start(ports_[i]);
       if (rc < 0) throw port_error(port_names_[i], "rte_eth_dev_start", rc);
@@ -177,16 +181,32 @@ void DpdkSource::setup_port(uint16_t port, const std::string& name, uint32_t wor
     throw CaptureError(CaptureError::Kind::kSetup, "DPDK port " + name + " (" + info.driver_name +
                                                        ") has no RSS to spread flows over queues: use 1 worker");
   }
-  rc = rte_eth_dev_configure(port, static_cast<uint16_t>(workers), 0, &conf);
+  // net_af_xdp binds one XDP socket per queue pair and refuses RX queues
+  // without their TX twin; the TX queues stay unused (nothing is ever sent).
+  const bool paired = std::string(info.driver_name) == "net_af_xdp";
+  const uint16_t tx_queues = paired ? static_cast<uint16_t>(workers) : 0;
+  rc = rte_eth_dev_configure(port, static_cast<uint16_t>(workers), tx_queues, &conf);
   if (rc < 0) throw port_error(name, "rte_eth_dev_configure", rc);
   uint16_t rxd = static_cast<uint16_t>(config_.rx_descriptors);
-  uint16_t txd = 0;
+  uint16_t txd = paired ? 64 : 0;
   rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
   if (rc < 0) throw port_error(name, "rte_eth_dev_adjust_nb_rx_tx_desc", rc);
   const int socket = rte_eth_dev_socket_id(port);
   for (uint32_t q = 0; q < workers; ++q) {
     rc = rte_eth_rx_queue_setup(port, static_cast<uint16_t>(q), rxd, socket < 0 ? SOCKET_ID_ANY : socket, nullptr, pool_);
+    if (rc < 0 && paired) {
+      // The XDP program or socket was refused; the kernel's reason went to stderr through libbpf.
+      throw CaptureError(CaptureError::Kind::kSetup,
+                         port_error(name, "rte_eth_rx_queue_setup", rc).what() +
+                             std::string(" (AF_XDP: the interface's MTU must fit a page, at most about 3,500 on veth; "
+                                         "the queue must exist (start_queue, queue_count); and it needs CAP_NET_ADMIN, "
+                                         "CAP_NET_RAW and CAP_BPF or CAP_SYS_ADMIN)"));
+    }
     if (rc < 0) throw port_error(name, "rte_eth_rx_queue_setup", rc);
+  }
+  for (uint16_t q = 0; q < tx_queues; ++q) {
+    rc = rte_eth_tx_queue_setup(port, q, txd, socket < 0 ? SOCKET_ID_ANY : socket, nullptr);
+    if (rc < 0) throw port_error(name, "rte_eth_tx_queue_setup", rc);
   }
   rc = rte_eth_promiscuous_enable(port);
   if (rc < 0 && rc != -ENOTSUP) throw port_error(name, "promiscuous mode", rc);
@@ -258,8 +278,10 @@ void DpdkSource::read_stats(SourceStats& out) const {
   }
   uint64_t rejected = 0;
   for (const auto& f : feeds_) rejected += f->filter_rejected();
+  const uint64_t iface_drops = iface_drops_.drops();
   out.emplace_back("capture.received", ipackets);
-  out.emplace_back("capture.drops", imissed + nombuf);
+  out.emplace_back("capture.drops", imissed + nombuf + iface_drops);
+  if (!iface_drops_.empty()) out.emplace_back("capture.ifaceDrops", iface_drops);
   out.emplace_back("capture.imissed", imissed);
   out.emplace_back("capture.ierrors", ierrors);
   out.emplace_back("capture.rxNombuf", nombuf);

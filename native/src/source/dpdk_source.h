@@ -13,6 +13,7 @@
 #include "common/counter.h"
 #include "source/capture_filter.h"
 #include "source/dpdk_config.h"
+#include "source/iface_drops.h"
 #include "source/live_source.h"
 
 struct rte_mbuf;
@@ -86,6 +87,7 @@ class DpdkSource final : public LiveSource {
   DpdkConfig config_;
   std::vector<uint16_t> ports_;
   std::vector<std::string> port_names_;
+  IfaceDrops iface_drops_;  // net_af_xdp ports: the kernel's drops before the XDP socket
   rte_mempool* pool_ = nullptr;
   std::unique_ptr<DpdkFilter> filter_;
   std::vector<std::unique_ptr<DpdkFeed>> feeds_;
