@@ -194,15 +194,15 @@ void DpdkSource::setup_port(uint16_t port, const std::string& name, uint32_t wor
   const int socket = rte_eth_dev_socket_id(port);
   for (uint32_t q = 0; q < workers; ++q) {
     rc = rte_eth_rx_queue_setup(port, static_cast<uint16_t>(q), rxd, socket < 0 ? SOCKET_ID_ANY : socket, nullptr, pool_);
-    if (rc < 0 && paired) {
+    if (rc < 0) {
+      const CaptureError e = port_error(name, "rte_eth_rx_queue_setup", rc);
+      if (!paired) throw e;
       // The XDP program or socket was refused; the kernel's reason went to stderr through libbpf.
       throw CaptureError(CaptureError::Kind::kSetup,
-                         port_error(name, "rte_eth_rx_queue_setup", rc).what() +
-                             std::string(" (AF_XDP: the interface's MTU must fit a page, at most about 3,500 on veth; "
-                                         "the queue must exist (start_queue, queue_count); and it needs CAP_NET_ADMIN, "
-                                         "CAP_NET_RAW and CAP_BPF or CAP_SYS_ADMIN)"));
+                         e.what() + std::string(" (AF_XDP: the interface's MTU must fit a page, at most about 3,500 on "
+                                                "veth; the queue must exist (start_queue, queue_count); and it needs "
+                                                "CAP_NET_RAW, CAP_NET_ADMIN and CAP_SYS_ADMIN)"));
     }
-    if (rc < 0) throw port_error(name, "rte_eth_rx_queue_setup", rc);
   }
   for (uint16_t q = 0; q < tx_queues; ++q) {
     rc = rte_eth_tx_queue_setup(port, q, txd, socket < 0 ? SOCKET_ID_ANY : socket, nullptr);
