@@ -17,6 +17,9 @@ struct ParserConfig {
   uint64_t hash_seed = 0x7461706c696e6521ull;
   uint32_t fragment_sets = 1024;  // x4 ways
   uint64_t fragment_timeout_ns = 30ull * 1000000000ull;
+  // The straight-line path for untagged Ethernet + IPv4 + TCP/UDP (off only to
+  // check it against the general path: parser_fast_path_test).
+  bool fast_path = true;
 };
 
 constexpr int kMaxVlanTags = 3;       // 802.1ad S-tag + C-tag, and one more for odd carriers
@@ -49,6 +52,10 @@ class Parser {
   const ParseStats& stats() const { return stats_; }
   ParseStats& stats() { return stats_; }
   uint64_t hash_seed() const { return config_.hash_seed; }
+
+  // The straight-line path alone (parse() tries it first): true and `out` filled when it takes
+  // the packet, false, with nothing counted, when the general path must decide. Public for its test.
+  bool fast_ipv4(const RawPacket& pkt, ParsedPacket& out);
   size_t memory_bytes() const { return frags_.memory_bytes(); }
 
  private:
