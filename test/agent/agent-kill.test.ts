@@ -17,6 +17,7 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { readHeader } from '../../agent/export/spool-file.js';
 import type { BenchSummary } from '../gen/bench.js';
 import { writeCaptureFile } from '../gen/capture-writer.js';
 import { LINKTYPE_ETHERNET } from '../gen/packets.js';
@@ -46,14 +47,11 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The msg ids of the spool's files (each file starts with u32le header length, header JSON). */
+/** The msg ids of the spool's files, read with the spool's own header reader. */
 function spooledMsgIds(dir: string): string[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.msg'))
-    .map((f) => {
-      const data = readFileSync(path.join(dir, f));
-      return (JSON.parse(data.subarray(4, 4 + data.readUInt32LE(0)).toString('utf8')) as { msgId: string }).msgId;
-    });
+    .map((f) => readHeader(path.join(dir, f)).msgId);
 }
 const ledgerPid = (dir: string) => (JSON.parse(readFileSync(path.join(dir, 'spool-state.json'), 'utf8')) as { pid: number }).pid;
 
