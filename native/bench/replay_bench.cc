@@ -6,6 +6,12 @@
 // them, none reached by the bench captures: the cost is the sketches').
 // --compare-detectors: ROUNDS (default 2) alternating runs off, on, off, on ...
 // in this one process; prints each run and the ratio of the best on to the best off.
+// --compare-file: ROUNDS (default 2) alternating one-loop replays and file runs
+// (what `tapline analyze` runs: the reader frames, the workers parse and account)
+// with the same workers, each timed from start to the last record; prints the
+// ratio of the best file run to the best replay.
+// --frame-only: the file engine's reader alone (read, frame into blocks; no
+// parsing), best of 3: the most packets per second a file run can take in.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +22,8 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/file_blocks.h"
+#include "source/capture_file.h"
 
 namespace {
 
@@ -35,10 +43,12 @@ struct Run {
   uint64_t packets = 0, records = 0, alerts = 0;
   std::vector<double> per_worker_mpps;
   double total_mpps = 0;  // packets over the slowest worker's busy time
+  double wall_mpps = 0;   // packets over the time from start() to the last record
 };
 
 Run run_once(const tapline::EngineConfig& config, const tapline::SourceConfig& source) {
   tapline::Engine engine(config, source);
+  const auto t0 = std::chrono::steady_clock::now();
   engine.start();
   std::vector<tapline::FlowRecord> buf(65536);
   std::vector<tapline::AlertEvent> alerts(1024);
@@ -53,6 +63,7 @@ Run run_once(const tapline::EngineConfig& config, const tapline::SourceConfig& s
   }
   r.records += engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
   engine.join();
+  const double wall_ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
   std::vector<std::pair<uint64_t, uint64_t>> per;  // packets, busy ns
   for (const auto& [name, value] : engine.stats()) {
@@ -69,7 +80,28 @@ Run run_once(const tapline::EngineConfig& config, const tapline::SourceConfig& s
     slowest = std::max(slowest, ns);
   }
   r.total_mpps = slowest ? r.packets * 1e3 / static_cast<double>(slowest) : 0.0;
+  r.wall_mpps = wall_ns > 0 ? r.packets * 1e3 / wall_ns : 0.0;
   return r;
+}
+
+double frame_only_mpps(const std::string& path) {
+  auto reader = tapline::CaptureFileReader::open(path);
+  tapline::FileBlocks blocks(1, 1);
+  const std::atomic<bool> stop{false};
+  tapline::FileBlock* b = blocks.acquire(0, stop);
+  tapline::RawPacket raw;
+  uint64_t packets = 0;
+  const bool borrow = reader->data_stable();
+  const auto t0 = std::chrono::steady_clock::now();
+  while (reader->next(raw)) {
+    ++packets;
+    if (b->add(raw, borrow)) continue;
+    b->used = 0;
+    b->framed = 0;
+    b->add(raw, borrow);
+  }
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count();
+  return packets * 1e3 / static_cast<double>(ns);
 }
 
 void print_run(const char* label, uint32_t workers, const Run& r) {
@@ -77,7 +109,7 @@ void print_run(const char* label, uint32_t workers, const Run& r) {
               static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.records),
               static_cast<unsigned long long>(r.alerts));
   for (size_t i = 0; i < r.per_worker_mpps.size(); ++i) std::printf("%s%.3f", i ? "," : "", r.per_worker_mpps[i]);
-  std::printf("],\"totalMpps\":%.3f}\n", r.total_mpps);
+  std::printf("],\"totalMpps\":%.3f,\"wallMpps\":%.3f}\n", r.total_mpps, r.wall_mpps);
 }
 
 }  // namespace
@@ -85,19 +117,25 @@ void print_run(const char* label, uint32_t workers, const Run& r) {
 int main(int argc, char** argv) {
   std::vector<const char*> pos;
   bool detectors = false;
-  uint32_t compare_rounds = 0;
+  uint32_t compare_rounds = 0, file_rounds = 0;
+  bool frame_only = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--detectors") == 0) {
       detectors = true;
     } else if (std::strncmp(argv[i], "--compare-detectors", 19) == 0) {
       compare_rounds = argv[i][19] == '=' ? static_cast<uint32_t>(std::atoi(argv[i] + 20)) : 2;
       if (compare_rounds == 0) compare_rounds = 1;
+    } else if (std::strcmp(argv[i], "--frame-only") == 0) {
+      frame_only = true;
+    } else if (std::strncmp(argv[i], "--compare-file", 14) == 0) {
+      file_rounds = argv[i][14] == '=' ? static_cast<uint32_t>(std::atoi(argv[i] + 15)) : 2;
+      if (file_rounds == 0) file_rounds = 1;
     } else {
       pos.push_back(argv[i]);
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]]\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS] | --compare-file[=ROUNDS] | --frame-only]\n",
                  argv[0]);
     return 2;
   }
@@ -109,6 +147,28 @@ int main(int argc, char** argv) {
   source.path = pos[0];
   source.loops = pos.size() > 2 ? static_cast<uint32_t>(std::atoi(pos[2])) : 3;
   try {
+    if (frame_only) {
+      double best = 0;
+      for (int i = 0; i < 3; ++i) best = std::max(best, frame_only_mpps(source.path));
+      std::printf("{\"frameOnlyMpps\":%.3f}\n", best);
+      return 0;
+    }
+    if (file_rounds != 0) {
+      if (detectors) config.detect = bench_detectors();
+      double best_replay = 0, best_file = 0;
+      for (uint32_t round = 0; round < file_rounds; ++round) {
+        for (bool file : {false, true}) {
+          source.kind = file ? tapline::SourceConfig::Kind::kFile : tapline::SourceConfig::Kind::kReplay;
+          source.loops = 1;
+          const Run r = run_once(config, source);
+          print_run(file ? "\"source\":\"file\"," : "\"source\":\"replay\",", config.workers, r);
+          (file ? best_file : best_replay) = std::max(file ? best_file : best_replay, r.wall_mpps);
+        }
+      }
+      std::printf("{\"bestReplayMpps\":%.3f,\"bestFileMpps\":%.3f,\"ratio\":%.3f}\n", best_replay, best_file,
+                  best_replay > 0 ? best_file / best_replay : 0.0);
+      return 0;
+    }
     if (compare_rounds == 0) {
       if (detectors) config.detect = bench_detectors();
       print_run(detectors ? "\"detectors\":true," : "", config.workers, run_once(config, source));

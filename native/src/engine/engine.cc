@@ -50,6 +50,8 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
     // Files and replay can pause; live sources cannot, so a full export ring drops (counted).
     wc.export_policy = source_.live() ? ExportPolicy::kDrop : ExportPolicy::kWait;
     wc.parser = pc;
+    // Files: every worker parses a share of the blocks and resolves every fragment (file_blocks.h).
+    wc.parser.defer_fragments = source_.kind == SourceConfig::Kind::kFile;
     wc.detect = detect_ ? &detect_->worker(i) : nullptr;
     workers_.push_back(std::make_unique<Worker>(wc, stop_, abandon_));
   }
@@ -57,7 +59,8 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
     live_ = open_live_source(source_, config_.workers, filter_.get());
   } else if (source_.kind == SourceConfig::Kind::kFile) {
     reader_ = CaptureFileReader::open(source_.path);
-    reader_parser_ = std::make_unique<Parser>(pc);
+    // Enough blocks for every worker to parse one while the others account the ones before.
+    blocks_ = std::make_unique<FileBlocks>(config_.workers, 2 * config_.workers + 2);
   } else {
     load_replay(source_.path, source_.loops);
   }
@@ -114,7 +117,7 @@ void Engine::start() {
   } else if (source_.kind == SourceConfig::Kind::kFile) {
     for (auto& w : workers_) {
       threads_.emplace_back([this, worker = w.get()] {
-        worker->run_parsed(input_done_);
+        worker->run_blocks(*blocks_);
         const bool stopped = stop_.load();
         worker->finish(stopped ? EndReason::kShutdown : EndReason::kEof, input_end_ns_.load());
       });
@@ -133,66 +136,33 @@ void Engine::start() {
   }
 }
 
+// Frames records into blocks and nothing more: the workers parse them (file_blocks.h).
 void Engine::run_reader() {
-  const uint32_t n = workers();
-  constexpr uint32_t kBurst = FlowTable::kBurst;
-  std::vector<ParsedPacket> pending(static_cast<size_t>(n) * kBurst);
-  std::vector<uint32_t> count(n, 0);
-  uint64_t last_ts = 0;
-  // Detectors: once a worker has every packet read so far that is its own, its
-  // dispatch clock may move to the latest time read (an idle worker's ticks close on it).
-  auto settle = [&](uint32_t v) {
-    if (count[v] != 0) {
-      const uint32_t k = workers_[v]->input().push_bulk(&pending[v * kBurst], count[v]);
-      std::move(pending.begin() + v * kBurst + k, pending.begin() + v * kBurst + count[v], pending.begin() + v * kBurst);
-      count[v] -= k;
-    }
-    if (count[v] == 0) workers_[v]->dispatch_clock().store(last_ts, std::memory_order_release);
-  };
-  auto push = [&](uint32_t w) {
-    uint32_t sent = 0;
-    while (sent < count[w]) {
-      sent += workers_[w]->input().push_bulk(&pending[w * kBurst + sent], count[w] - sent);
-      if (sent < count[w]) {
-        // Even after a stop: these packets are parsed and counted (flowPackets), so they
-        // go to their worker, which takes its input until input_done_ (a stop does not
-        // end it early; abandon() makes full export rings drop, so this never hangs).
-        dispatch_waits_.add();
-        if (detect_) {  // the full worker may wait on the collector, which waits on the others
-          for (uint32_t v = 0; v < n; ++v) {
-            if (v != w) settle(v);
-          }
-        }
-        std::this_thread::yield();
-      }
-    }
-    count[w] = 0;
-    if (detect_) workers_[w]->dispatch_clock().store(last_ts, std::memory_order_release);
-  };
+  uint64_t seq = 0, last_ts = 0;
+  const bool borrow = reader_->data_stable();
+  FileBlock* block = blocks_->acquire(seq, stop_);
   RawPacket raw;
   uint32_t since_progress = 0;
-  while (!stop_.load(std::memory_order_relaxed) && reader_->next(raw)) {
+  while (block != nullptr && !stop_.load(std::memory_order_relaxed) && reader_->next(raw)) {
     last_ts = std::max(last_ts, raw.ts_ns);
     if (++since_progress == 4096) {  // progress for stats(): the reader alone touches zlib
       since_progress = 0;
       input_bytes_read_.store(reader_->bytes_read(), std::memory_order_relaxed);
-      if (detect_) {
-        for (uint32_t v = 0; v < n; ++v) settle(v);
-      }
     }
     if (filter_ && !filter_->matches(raw)) {
       filter_rejected_.add();
-      continue;
+    } else if (!block->add(raw, borrow)) {
+      blocks_->publish_framed(*block, seq++);
+      block = blocks_->acquire(seq, stop_);
+      if (block == nullptr) break;
+      block->add(raw, borrow);  // an empty block takes any packet
     }
-    ParsedPacket parsed;
-    if (!reader_parser_->parse(raw, parsed)) continue;
-    const uint32_t w = worker_of(parsed.hash, n);
-    pending[w * kBurst + count[w]++] = parsed;
-    if (count[w] == kBurst) push(w);
+    block->clock_ns = last_ts;
   }
-  for (uint32_t w = 0; w < n; ++w) push(w);
+  if (block != nullptr && block->framed != 0) blocks_->publish_framed(*block, seq++);
   input_bytes_read_.store(reader_->bytes_read(), std::memory_order_relaxed);
   input_end_ns_.store(last_ts);
+  blocks_->end(seq);
   input_done_.store(true, std::memory_order_release);
 }
 
@@ -239,6 +209,7 @@ size_t Engine::memory_bytes() const {
   for (const auto& w : workers_) m += w->memory_bytes();
   for (const auto& f : feeds_) m += f->memory_bytes();
   if (live_) m += live_->memory_bytes();
+  if (blocks_) m += blocks_->memory_bytes();
   if (detect_) m += detect_->memory_bytes();
   return m;
 }

@@ -1,6 +1,6 @@
 // The flow engine: a source, N workers, and the export rings a consumer drains.
 //
-//   file:   reader thread ── parse ── symmetric hash ──► worker input rings ──► workers
+//   file:   reader thread ── frame ──► blocks ──► workers (each parses a share, accounts what it owns)
 //   replay: per-worker buffers (split by the same hash at load, as NIC RSS would) ──► workers
 //
 // Workers push finished records into their export rings; drain() pops them in
@@ -104,12 +104,11 @@ class Engine {
   Counter filter_rejected_;                // file and replay packets the filter rejected
   std::unique_ptr<LiveSource> live_;       // afpacket, dpdk (engine/live_source_factory.cc)
   std::unique_ptr<CaptureFileReader> reader_;
-  std::unique_ptr<Parser> reader_parser_;
+  std::unique_ptr<FileBlocks> blocks_;  // files: the packets between the reader and the workers
   std::unique_ptr<DetectCollector> detect_;  // before workers_: they point into it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<ReplayFeed>> feeds_;
   std::vector<std::thread> threads_;
-  Counter dispatch_waits_;  // times the reader waited for a full worker input ring
   uint64_t start_ns_ = 0;
   std::atomic<uint64_t> end_ns_{0};
   uint32_t drain_next_ = 0;

@@ -26,7 +26,6 @@ void add_parse_stats(const ParseStats& s, ParseStats& sum) {
 
 StatsSnapshot Engine::stats() const {
   ParseStats parse;
-  if (reader_parser_) add_parse_stats(reader_parser_->stats(), parse);
   for (const auto& w : workers_) add_parse_stats(w->parser().stats(), parse);
 
   StatsSnapshot out;
@@ -59,7 +58,7 @@ StatsSnapshot Engine::stats() const {
   out.emplace_back("flows.active", active);
   out.emplace_back("flows.capacity", capacity);
   out.emplace_back("ring.drops", drops);
-  out.emplace_back("ring.dispatchWaits", dispatch_waits_.get());
+  out.emplace_back("ring.dispatchWaits", blocks_ ? blocks_->reader_waits() : 0);
   for (size_t i = 0; i < workers_.size(); ++i) {
     const std::string p = "workers." + std::to_string(i) + ".";
     out.emplace_back(p + "packets", workers_[i]->stats().packets.get());

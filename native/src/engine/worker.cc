@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/clock.h"
+#include "flow/flow_hash.h"
 
 namespace tapline {
 
@@ -12,11 +13,10 @@ Worker::Worker(const WorkerConfig& config, const std::atomic<bool>& stop, const 
       abandon_(abandon),
       parser_(config.parser),
       table_(config.flow_capacity, config.timeouts, *this, config.id),
-      input_(config.input_ring),
       output_(config.export_ring) {}
 
 size_t Worker::memory_bytes() const {
-  return table_.memory_bytes() + input_.memory_bytes() + output_.memory_bytes() + parser_.memory_bytes();
+  return table_.memory_bytes() + output_.memory_bytes() + parser_.memory_bytes();
 }
 
 void Worker::emit(const FlowRecord& record) {
@@ -42,27 +42,82 @@ void Worker::account(const ParsedPacket* pkts, uint32_t n) {
   stats_.packets.add(n);
 }
 
-void Worker::run_parsed(const std::atomic<bool>& input_done) {
-  ParsedPacket burst[FlowTable::kBurst];
+void Worker::run_blocks(FileBlocks& blocks) {
+  const uint32_t n = blocks.workers();
+  uint64_t next_parse = config_.id, next_account = 0, clock = 0;
+  const uint64_t t0 = monotonic_ns();
   for (;;) {
-    const uint32_t n = input_.pop_bulk(burst, FlowTable::kBurst);
-    if (n != 0) {
-      account(burst, n);
-      continue;
+    const uint64_t total = blocks.total();
+    // Parsing first: the others may be waiting for this worker's block.
+    if (next_parse < total) {
+      if (FileBlock* b = blocks.framed(next_parse)) {
+        parse_block(*b, n);
+        blocks.publish_parsed(*b, next_parse);
+        next_parse += n;
+        continue;
+      }
     }
-    // No break on stop: the dispatcher stops reading and marks the input done,
-    // and every packet it has parsed (and counted) before that is accounted here.
-    if (input_done.load(std::memory_order_acquire)) {
-      if (input_.size() == 0) break;
-      continue;
+    if (next_account < total) {
+      if (FileBlock* b = blocks.parsed(next_account)) {
+        account_block(*b, n);
+        clock = b->clock_ns;
+        blocks.release(*b, next_account++);
+        continue;
+      }
+    } else {
+      break;  // no break on stop: the reader ends the input and every block it published is accounted
     }
-    if (config_.detect) {  // idle: the dispatcher's clock closes this worker's detector ticks
-      const uint64_t c = dispatch_clock_.load(std::memory_order_acquire);
-      if (input_.size() == 0) config_.detect->advance(c);
-    }
+    // Idle: every packet of this worker read up to `clock` is accounted, so its detector ticks move on.
+    if (config_.detect) config_.detect->advance(clock);
     std::this_thread::yield();
   }
+  stats_.busy_ns.set(monotonic_ns() - t0);
   stats_.clock_ns.set(clock_ns_);
+}
+
+void Worker::parse_block(FileBlock& b, uint32_t workers) {
+  uint32_t k = 0;
+  for (uint32_t base = 0; base < b.framed; base += FlowTable::kBurst) {
+    const uint32_t end = base + FlowTable::kBurst < b.framed ? base + FlowTable::kBurst : b.framed;
+    for (uint32_t i = base; i < end; ++i) __builtin_prefetch(b.raw[i].data);
+    for (uint32_t i = base; i < end; ++i) {
+      ParsedPacket& p = b.parsed[k];
+      if (!parser_.parse(b.raw[i], p)) continue;
+      b.owner[k++] = p.fragment != kNotDeferred ? FileBlock::kEveryWorker : static_cast<uint8_t>(worker_of(p.hash, workers));
+    }
+  }
+  b.parsed_count = k;
+}
+
+void Worker::account_block(FileBlock& b, uint32_t workers) {
+  const uint8_t self = config_.id;
+  const ParsedPacket* const parsed = b.parsed.data();
+  const uint8_t* const owner = b.owner.data();
+  const uint32_t count = b.parsed_count;
+  ParsedPacket burst[FlowTable::kBurst];
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (owner[i] == self) {
+      // A run of this worker's packets is accounted where it lies (one worker: the whole block).
+      uint32_t j = i + 1;
+      while (j < count && j - i < FlowTable::kBurst && owner[j] == self) ++j;
+      if (j - i == FlowTable::kBurst) {
+        if (k != 0) account(burst, k), k = 0;
+        account(parsed + i, j - i);
+        i = j - 1;
+        continue;
+      }
+      burst[k++] = parsed[i];
+    } else if (owner[i] == FileBlock::kEveryWorker) {
+      burst[k] = parsed[i];
+      if (!parser_.resolve_fragment(burst[k], workers, self)) continue;
+      ++k;
+    } else {
+      continue;
+    }
+    if (k == FlowTable::kBurst) account(burst, k), k = 0;
+  }
+  if (k != 0) account(burst, k);
 }
 
 void Worker::run_feed(WorkerFeed& feed) {

@@ -1,6 +1,7 @@
-// One worker: owns a flow table, takes packets either already parsed (from
-// the dispatcher's input ring) or raw from its own feed (replay, and the live
-// sources: one RX queue per worker), and pushes finished records to its export
+// One worker: owns a flow table, takes packets either from the file engine's
+// shared blocks (engine/file_blocks.h: it parses its share of the blocks and
+// accounts the packets it owns in all of them) or raw from its own feed (replay,
+// and the live sources: one RX queue per worker), and pushes finished records to its export
 // ring. The per-packet path takes no lock, allocates nothing and makes no syscall.
 #pragma once
 #include <atomic>
@@ -11,6 +12,7 @@
 #include "common/raw_packet.h"
 #include "common/spsc_ring.h"
 #include "detect/detect_worker.h"
+#include "engine/file_blocks.h"
 #include "flow/flow_record.h"
 #include "flow/flow_table.h"
 #include "parse/parser.h"
@@ -36,7 +38,6 @@ struct WorkerConfig {
   uint8_t id = 0;
   uint32_t flow_capacity = 1 << 16;
   FlowTimeouts timeouts;
-  uint32_t input_ring = 8192;    // parsed packets from the dispatcher
   uint32_t export_ring = 65536;  // finished records towards the binding
   ExportPolicy export_policy = ExportPolicy::kWait;
   ParserConfig parser;
@@ -56,19 +57,15 @@ class Worker final : public RecordSink {
   // the consumer is gone, so a full export ring drops instead of waiting.
   Worker(const WorkerConfig& config, const std::atomic<bool>& stop, const std::atomic<bool>& abandon);
 
-  // Runs until the dispatcher marks the input done (`input_done`) and the ring is empty,
-  // stop or not: every packet the dispatcher counted is accounted to a flow.
-  void run_parsed(const std::atomic<bool>& input_done);
+  // Runs until every block the reader published is accounted, stop or not: every
+  // packet the reader framed is parsed and counted. `config.parser` must defer fragments.
+  void run_blocks(FileBlocks& blocks);
   // Runs until the feed ends or stop is requested.
   void run_feed(WorkerFeed& feed);
   // Ends every live flow. `reason` is eof or shutdown; `now_ns` is the input's last
   // time, or 0 for the worker's own clock (its latest packet or wall-clock reading).
   void finish(EndReason reason, uint64_t now_ns);
 
-  SpscRing<ParsedPacket>& input() { return input_; }
-  // Set by the dispatcher: every packet for this worker up to this time is in input().
-  // An idle worker moves its detector ticks on with it (detect/detect_worker.h).
-  std::atomic<uint64_t>& dispatch_clock() { return dispatch_clock_; }
   SpscRing<FlowRecord>& output() { return output_; }
   const FlowTable& table() const { return table_; }
   const Parser& parser() const { return parser_; }
@@ -80,18 +77,18 @@ class Worker final : public RecordSink {
 
  private:
   void account(const ParsedPacket* pkts, uint32_t n);
+  void parse_block(FileBlock& b, uint32_t workers);
+  void account_block(FileBlock& b, uint32_t workers);
 
   WorkerConfig config_;
   const std::atomic<bool>& stop_;
   const std::atomic<bool>& abandon_;
   Parser parser_;
   FlowTable table_;
-  SpscRing<ParsedPacket> input_;
   SpscRing<FlowRecord> output_;
   WorkerStats stats_;
   uint64_t clock_ns_ = 0;
   std::atomic<bool> finished_{false};
-  alignas(64) std::atomic<uint64_t> dispatch_clock_{0};
 };
 
 }  // namespace tapline

@@ -45,6 +45,13 @@ struct TcpSeg {
   uint8_t pad;
 };
 
+// An IP fragment whose datagram a later step resolves (ParserConfig::defer_fragments).
+enum FragmentKind : uint8_t {
+  kNotDeferred = 0,    // not a fragment, or resolved by the parser itself
+  kFirstFragment = 1,  // offset 0: carries the ports later fragments take
+  kLaterFragment = 2,  // no transport header: ports 0 until resolved
+};
+
 // One parsed packet: everything the flow table needs. The first cache line
 // is what every packet uses (lookup, counters, detectors); the second holds
 // the TCP sequence fields, read only for TCP.
@@ -57,8 +64,9 @@ struct alignas(64) ParsedPacket {
   uint8_t tcp_flags;
   uint8_t side;       // Side of the sender
   uint8_t ts_digits;  // sub-second digits of the capture clock
-  uint8_t reserved;
+  uint8_t fragment;   // FragmentKind: set only by a parser that defers fragments (ParserConfig)
   TcpSeg tcp;  // read by the flow table for TCP only
+  uint32_t fragment_id;  // with `fragment`: the IP identification (IPv4) or fragment id (IPv6)
 };
 static_assert(sizeof(ParsedPacket) == 128, "two cache lines per parsed packet");
 static_assert(offsetof(ParsedPacket, tcp) == 64, "the TCP fields begin the second cache line");

@@ -23,6 +23,8 @@ bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
   d.tcp = TcpSeg{};
   d.icmp_one_way = false;
   d.sport = d.dport = 0;
+  d.fragment = kNotDeferred;
+  d.fragment_id = 0;
   if (!link(Cursor{pkt.data, pkt.data + pkt.caplen}, pkt.linktype, d)) return false;
   finish(d, out);
   out.ts_ns = pkt.ts_ns;
@@ -69,6 +71,8 @@ bool Parser::fast_ipv4(const RawPacket& pkt, ParsedPacket& out) {
   d.icmp_one_way = false;
   d.l4_len = total - 20;
   d.tcp = TcpSeg{};
+  d.fragment = kNotDeferred;
+  d.fragment_id = 0;
   if (proto == ipproto::kTcp) {
     const uint32_t payload = d.l4_len - off;
     d.tcp_flags = l4[13];
@@ -215,32 +219,61 @@ bool Parser::ip_by_version(Cursor c, Decoded& d) {
 }
 
 void Parser::finish(const Decoded& d, ParsedPacket& out) const {
+  out.key.vlan = d.vlan;
+  out.key.proto = d.proto;
+  out.key.ip_version = d.ip_version;
+  out.ip_bytes = d.ip_bytes;
+  out.tcp_flags = d.tcp_flags;
+  out.fragment = d.fragment;
+  out.fragment_id = d.fragment_id;
+  out.tcp = d.tcp;
+  set_key(d.src, d.dst, d.sport, d.dport, out);
+}
+
+void Parser::set_key(const uint8_t* src, const uint8_t* dst, uint16_t sport, uint16_t dport, ParsedPacket& out) const {
   // Canonical order: the (address, port) endpoint that sorts lower is side A,
   // compared as big-endian words (no byte loops, no library calls). Both
   // directions of a flow, ICMP one-way messages included, share one key.
-  const uint64_t s0 = be64(d.src), s1 = be64(d.src + 8);
-  const uint64_t t0 = be64(d.dst), t1 = be64(d.dst + 8);
-  const bool src_is_a = s0 != t0 ? s0 < t0 : s1 != t1 ? s1 < t1 : d.sport <= d.dport;
-  const uint8_t* a = src_is_a ? d.src : d.dst;
-  const uint8_t* b = src_is_a ? d.dst : d.src;
-  const uint16_t port_a = src_is_a ? d.sport : d.dport;
-  const uint16_t port_b = src_is_a ? d.dport : d.sport;
+  const uint64_t s0 = be64(src), s1 = be64(src + 8);
+  const uint64_t t0 = be64(dst), t1 = be64(dst + 8);
+  const bool src_is_a = s0 != t0 ? s0 < t0 : s1 != t1 ? s1 < t1 : sport <= dport;
   FlowKey& k = out.key;
+  uint8_t a[16], b[16];  // src or dst may point into out.key itself (resolve_fragment)
+  std::memcpy(a, src_is_a ? src : dst, 16);
+  std::memcpy(b, src_is_a ? dst : src, 16);
   std::memcpy(k.addr_a, a, 16);
   std::memcpy(k.addr_b, b, 16);
-  k.port_a = port_a;
-  k.port_b = port_b;
-  k.vlan = d.vlan;
-  k.proto = d.proto;
-  k.ip_version = d.ip_version;
+  k.port_a = src_is_a ? sport : dport;
+  k.port_b = src_is_a ? dport : sport;
   out.side = src_is_a ? kSideA : kSideB;
-  out.ip_bytes = d.ip_bytes;
-  out.tcp_flags = d.tcp_flags;
-  out.reserved = 0;
-  out.tcp = d.tcp;
   const FlowHashes h = hash_flow_key(k, config_.hash_seed);
   out.hash = h.hash;
   out.sig = h.sig;
+}
+
+bool Parser::resolve_fragment(ParsedPacket& pkt, uint32_t workers, uint32_t self) {
+  const FlowKey& k = pkt.key;
+  const bool a_sent = pkt.side == kSideA;
+  FragmentId id{};
+  std::memcpy(id.src, a_sent ? k.addr_a : k.addr_b, 16);
+  std::memcpy(id.dst, a_sent ? k.addr_b : k.addr_a, 16);
+  id.id = pkt.fragment_id;
+  id.proto = k.proto;
+  id.ip_version = k.ip_version;
+  const uint8_t kind = pkt.fragment;
+  pkt.fragment = kNotDeferred;
+  if (kind == kFirstFragment) {
+    const bool evicted = frags_.remember(id, a_sent ? k.port_a : k.port_b, a_sent ? k.port_b : k.port_a, pkt.ts_ns);
+    if (worker_of(pkt.hash, workers) != self) return false;
+    if (evicted) stats_.fragment_evictions.add();
+    return true;
+  }
+  uint16_t sport = 0, dport = 0;
+  const bool found = frags_.find(id, pkt.ts_ns, sport, dport);
+  set_key(id.src, id.dst, sport, dport, pkt);
+  if (worker_of(pkt.hash, workers) != self) return false;
+  if (!found) stats_.fragments_unmatched.add();
+  return true;
 }
 
 }  // namespace tapline

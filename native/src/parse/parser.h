@@ -20,6 +20,10 @@ struct ParserConfig {
   // The straight-line path for untagged Ethernet + IPv4 + TCP/UDP (off only to
   // check it against the general path: parser_fast_path_test).
   bool fast_path = true;
+  // Leave IP fragments to resolve_fragment(): packets are marked (ParsedPacket::fragment)
+  // instead of looked up here. For parsers that see only part of a capture (the file
+  // engine parses blocks on every worker) while every worker resolves all fragments in order.
+  bool defer_fragments = false;
 };
 
 constexpr int kMaxVlanTags = 3;       // 802.1ad S-tag + C-tag, and one more for odd carriers
@@ -39,6 +43,8 @@ struct Decoded {
   bool icmp_one_way;
   uint32_t l4_len;  // transport octets on the wire, from the IP length fields (a snaplen does not cut it)
   TcpSeg tcp;
+  uint8_t fragment;  // FragmentKind (deferred fragments only)
+  uint32_t fragment_id;
 };
 
 class Parser {
@@ -56,6 +62,12 @@ class Parser {
   // The straight-line path alone (parse() tries it first): true and `out` filled when it takes
   // the packet, false, with nothing counted, when the general path must decide. Public for its test.
   bool fast_ipv4(const RawPacket& pkt, ParsedPacket& out);
+  // Deferred fragments (ParserConfig::defer_fragments), in capture order on every
+  // worker, which keeps every worker's fragment table the table one parser would have:
+  // a first fragment is remembered, a later one takes its ports (new key and hashes).
+  // True when `pkt` then belongs to worker `self` of `workers`, which counts the
+  // fragment's eviction or failed match; the others only update their table.
+  bool resolve_fragment(ParsedPacket& pkt, uint32_t workers, uint32_t self);
   size_t memory_bytes() const { return frags_.memory_bytes(); }
 
  private:
@@ -65,7 +77,10 @@ class Parser {
   bool ipv4(Cursor c, Decoded& d);
   bool ipv6(Cursor c, Decoded& d);
   bool transport(Cursor c, Decoded& d);
+  bool defer(const FragmentId& id, bool first, Cursor transport_header, Decoded& d);
   void finish(const Decoded& d, ParsedPacket& out) const;
+  // The canonical key, side and hashes of a packet from `src`:`sport` to `dst`:`dport`.
+  void set_key(const uint8_t* src, const uint8_t* dst, uint16_t sport, uint16_t dport, ParsedPacket& out) const;
 
   ParserConfig config_;
   FragmentTable frags_;

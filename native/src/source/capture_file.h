@@ -12,6 +12,8 @@
 
 namespace tapline {
 
+class FileStream;
+
 // The file cannot be opened, is not a capture, or is corrupt beyond recovery.
 class CaptureFileError : public std::runtime_error {
  public:
@@ -35,8 +37,11 @@ class CaptureFileReader {
   virtual ~CaptureFileReader() = default;
 
   // Fills `out` with the next packet and returns true, or returns false at the
-  // end (see end()/error()). out.data stays valid until the next call.
+  // end (see end()/error()). out.data stays valid until the next call, or as
+  // long as the reader when data_stable().
   virtual bool next(RawPacket& out) = 0;
+  // A plain file, mapped: every packet's data stays valid until the reader is destroyed.
+  bool data_stable() const;
 
   ReadEnd end() const { return end_; }
   // Human-readable reason for kTruncated/kCorrupt ("" otherwise), without the path.
@@ -50,7 +55,7 @@ class CaptureFileReader {
   ReadEnd end_ = ReadEnd::kNone;
   std::string error_;
   uint64_t file_size_ = 0;
-  void* gz_ = nullptr;  // gzFile, owned by the concrete reader's base stream
+  const FileStream* stream_ = nullptr;  // the concrete reader's stream
 };
 
 }  // namespace tapline
