@@ -139,7 +139,6 @@ void Engine::start() {
 // Frames records into blocks and nothing more: the workers parse them (file_blocks.h).
 void Engine::run_reader() {
   uint64_t seq = 0, last_ts = 0;
-  const bool borrow = reader_->data_stable();
   FileBlock* block = blocks_->acquire(seq, stop_);
   RawPacket raw;
   uint32_t since_progress = 0;
@@ -151,11 +150,11 @@ void Engine::run_reader() {
     }
     if (filter_ && !filter_->matches(raw)) {
       filter_rejected_.add();
-    } else if (!block->add(raw, borrow)) {
+    } else if (!block->add(raw)) {
       blocks_->publish_framed(*block, seq++);
       block = blocks_->acquire(seq, stop_);
       if (block == nullptr) break;
-      block->add(raw, borrow);  // an empty block takes any packet
+      block->add(raw);  // an empty block takes any packet
     }
     block->clock_ns = last_ts;
   }

@@ -4,12 +4,8 @@
 
 namespace tapline {
 
-bool FileBlock::add(const RawPacket& pkt, bool borrow) {
+bool FileBlock::add(const RawPacket& pkt) {
   if (framed == kMaxPackets) return false;
-  if (borrow) {
-    raw[framed++] = pkt;
-    return true;
-  }
   if (used + pkt.caplen > bytes.size()) {
     if (framed != 0) return false;
     bytes.resize(pkt.caplen > kBytes ? pkt.caplen : kBytes);  // an empty block takes any packet
@@ -37,10 +33,17 @@ FileBlock* FileBlocks::acquire(uint64_t seq, const std::atomic<bool>& stop) {
   FileBlock& b = slot(seq);
   const uint64_t previous = seq >= slots_.size() ? seq - slots_.size() + 1 : 0;
   bool waited = false;
-  while (b.released_seq.load(std::memory_order_acquire) != previous) {
+  for (uint32_t spins = 0;; ++spins) {
+    const uint32_t seen = epoch();
+    if (b.released_seq.load(std::memory_order_acquire) == previous) break;
+    // A stop lets the workers go on through the published blocks; their releases wake this.
     if (stop.load(std::memory_order_relaxed)) return nullptr;
     waited = true;
-    std::this_thread::yield();
+    if (spins < 4) {
+      std::this_thread::yield();
+    } else {
+      wait(seen);
+    }
   }
   if (waited) reader_waits_.fetch_add(1, std::memory_order_relaxed);
   b.used = 0;
@@ -52,11 +55,13 @@ FileBlock* FileBlocks::acquire(uint64_t seq, const std::atomic<bool>& stop) {
 void FileBlocks::publish_framed(FileBlock& b, uint64_t seq) {
   b.readers_left.store(workers_, std::memory_order_relaxed);
   b.framed_seq.store(seq + 1, std::memory_order_release);
+  bump();
 }
 
 void FileBlocks::release(FileBlock& b, uint64_t seq) {
   if (b.readers_left.fetch_sub(1, std::memory_order_acq_rel) == 1) {
     b.released_seq.store(seq + 1, std::memory_order_release);
+    bump();
   }
 }
 

@@ -1,7 +1,7 @@
 // The file engine's packets in flight: a window of blocks the reader frames
 // and every worker then parses and accounts, so no one thread parses every packet.
 //
-//   reader:  frames records into block k (no parsing; data copied, or borrowed from a mapped file)
+//   reader:  frames records and copies them into block k (no parsing)
 //   worker k % W:  parses block k, notes each packet's owner (its flow's worker)
 //   every worker:  walks the blocks in order and accounts the packets it owns
 //
@@ -41,9 +41,8 @@ struct FileBlock {
   uint32_t parsed_count = 0;
   uint64_t clock_ns = 0;  // latest timestamp read up to the end of this block
 
-  // Reader side: false when the packet does not fit (the block is full). Its data
-  // is copied, unless `borrow` (a mapped file: the data outlives the block).
-  bool add(const RawPacket& pkt, bool borrow);
+  // Reader side: copies the packet in; false when it does not fit (the block is full).
+  bool add(const RawPacket& pkt);
 
   // Published state, each a block number + 1 (0: none yet).
   alignas(64) std::atomic<uint64_t> framed_seq{0};
@@ -63,21 +62,37 @@ class FileBlocks {
   FileBlock* acquire(uint64_t seq, const std::atomic<bool>& stop);
   void publish_framed(FileBlock& b, uint64_t seq);
   // The reader is done: `blocks` blocks were published.
-  void end(uint64_t blocks) { total_.store(blocks, std::memory_order_release); }
+  void end(uint64_t blocks) {
+    total_.store(blocks, std::memory_order_release);
+    bump();
+  }
   uint64_t reader_waits() const { return reader_waits_.load(std::memory_order_relaxed); }
 
   // Workers. total(): blocks in the file, UINT64_MAX while the reader runs.
   uint64_t total() const { return total_.load(std::memory_order_acquire); }
   FileBlock* framed(uint64_t seq) { return ready(slot(seq).framed_seq, seq); }
   FileBlock* parsed(uint64_t seq) { return ready(slot(seq).parsed_seq, seq); }
-  void publish_parsed(FileBlock& b, uint64_t seq) { b.parsed_seq.store(seq + 1, std::memory_order_release); }
+  void publish_parsed(FileBlock& b, uint64_t seq) {
+    b.parsed_seq.store(seq + 1, std::memory_order_release);
+    bump();
+  }
   // A worker has accounted its packets of block `seq`.
   void release(FileBlock& b, uint64_t seq);
+
+  // Waiting, for the reader and the workers: read epoch() before looking at the
+  // blocks; if there was nothing to do, wait(seen) returns once anything was
+  // published or released since (a futex wait: no spinning where threads outnumber cores).
+  uint32_t epoch() const { return epoch_.load(std::memory_order_acquire); }
+  void wait(uint32_t seen) const { epoch_.wait(seen, std::memory_order_acquire); }
 
   size_t memory_bytes() const;
 
  private:
   FileBlock& slot(uint64_t seq) { return *slots_[seq % slots_.size()]; }
+  void bump() {
+    epoch_.fetch_add(1, std::memory_order_release);
+    epoch_.notify_all();  // no system call when nobody waits
+  }
   FileBlock* ready(const std::atomic<uint64_t>& published, uint64_t seq) {
     return published.load(std::memory_order_acquire) == seq + 1 ? &slot(seq) : nullptr;
   }
@@ -86,6 +101,7 @@ class FileBlocks {
   std::vector<std::unique_ptr<FileBlock>> slots_;
   alignas(64) std::atomic<uint64_t> total_{UINT64_MAX};
   std::atomic<uint64_t> reader_waits_{0};
+  alignas(64) std::atomic<uint32_t> epoch_{0};
 };
 
 }  // namespace tapline

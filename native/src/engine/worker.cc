@@ -46,7 +46,8 @@ void Worker::run_blocks(FileBlocks& blocks) {
   const uint32_t n = blocks.workers();
   uint64_t next_parse = config_.id, next_account = 0, clock = 0;
   const uint64_t t0 = monotonic_ns();
-  for (;;) {
+  for (uint32_t idle = 0;;) {
+    const uint32_t seen = blocks.epoch();
     const uint64_t total = blocks.total();
     // Parsing first: the others may be waiting for this worker's block.
     if (next_parse < total) {
@@ -54,6 +55,7 @@ void Worker::run_blocks(FileBlocks& blocks) {
         parse_block(*b, n);
         blocks.publish_parsed(*b, next_parse);
         next_parse += n;
+        idle = 0;
         continue;
       }
     }
@@ -62,6 +64,7 @@ void Worker::run_blocks(FileBlocks& blocks) {
         account_block(*b, n);
         clock = b->clock_ns;
         blocks.release(*b, next_account++);
+        idle = 0;
         continue;
       }
     } else {
@@ -69,7 +72,11 @@ void Worker::run_blocks(FileBlocks& blocks) {
     }
     // Idle: every packet of this worker read up to `clock` is accounted, so its detector ticks move on.
     if (config_.detect) config_.detect->advance(clock);
-    std::this_thread::yield();
+    if (++idle < 4) {
+      std::this_thread::yield();
+    } else {
+      blocks.wait(seen);  // until a block is published or released
+    }
   }
   stats_.busy_ns.set(monotonic_ns() - t0);
   stats_.clock_ns.set(clock_ns_);

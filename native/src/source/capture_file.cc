@@ -3,6 +3,8 @@
 // decompressed bytes. The readers live in pcap_format.cc and pcapng_format.cc.
 #include "source/capture_file.h"
 
+#include <zlib.h>
+
 #include <cstdio>
 
 #include "source/file_stream.h"
@@ -46,8 +48,11 @@ std::unique_ptr<CaptureFileReader> CaptureFileReader::open(const std::string& pa
   }
 }
 
-uint64_t CaptureFileReader::bytes_read() const { return stream_ != nullptr ? stream_->bytes_read() : 0; }
-
-bool CaptureFileReader::data_stable() const { return stream_ != nullptr && stream_->mapped(); }
+uint64_t CaptureFileReader::bytes_read() const {
+  if (gz_ == nullptr) return 0;
+  // gzoffset: compressed bytes zlib has consumed (one lseek; not per packet).
+  const z_off_t off = gzoffset(static_cast<gzFile>(gz_));
+  return off < 0 ? 0 : static_cast<uint64_t>(off);
+}
 
 }  // namespace tapline

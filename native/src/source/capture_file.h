@@ -12,8 +12,6 @@
 
 namespace tapline {
 
-class FileStream;
-
 // The file cannot be opened, is not a capture, or is corrupt beyond recovery.
 class CaptureFileError : public std::runtime_error {
  public:
@@ -37,11 +35,8 @@ class CaptureFileReader {
   virtual ~CaptureFileReader() = default;
 
   // Fills `out` with the next packet and returns true, or returns false at the
-  // end (see end()/error()). out.data stays valid until the next call, or as
-  // long as the reader when data_stable().
+  // end (see end()/error()). out.data stays valid until the next call.
   virtual bool next(RawPacket& out) = 0;
-  // A plain file, mapped: every packet's data stays valid until the reader is destroyed.
-  bool data_stable() const;
 
   ReadEnd end() const { return end_; }
   // Human-readable reason for kTruncated/kCorrupt ("" otherwise), without the path.
@@ -55,7 +50,7 @@ class CaptureFileReader {
   ReadEnd end_ = ReadEnd::kNone;
   std::string error_;
   uint64_t file_size_ = 0;
-  const FileStream* stream_ = nullptr;  // the concrete reader's stream
+  void* gz_ = nullptr;  // gzFile, owned by the concrete reader's base stream
 };
 
 }  // namespace tapline

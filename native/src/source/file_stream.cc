@@ -1,8 +1,5 @@
 #include "source/file_stream.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cctype>
@@ -55,7 +52,6 @@ FileStream::FileStream(const std::string& path) : path_(path) {
     if (ec) throw_open_error(path, reason_from_errno(ec.value()));
     if (size == 0) throw_open_error(path, "empty file");
     file_size_ = size;
-    if (map_plain_file()) return;
   }
   errno = 0;
   // "e": O_CLOEXEC, so a capture file never leaks into a child process.
@@ -70,40 +66,14 @@ FileStream::FileStream(const std::string& path) : path_(path) {
   pos_ = end_ = buf_.get();
 }
 
-// Maps a plain (not gzip) regular file whole; read-only, so the kernel pages it in
-// ahead of the cursor (MADV_SEQUENTIAL) and the readers parse in place.
-bool FileStream::map_plain_file() {
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;  // zlib's open reports why
-  uint8_t magic[2] = {0, 0};
-  const bool gzip = ::pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-  void* m = gzip ? MAP_FAILED : ::mmap(nullptr, file_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (m == MAP_FAILED) return false;
-  ::madvise(m, file_size_, MADV_SEQUENTIAL);
-  map_ = static_cast<const uint8_t*>(m);
-  pos_ = end_ = map_;  // fill() opens the mapping window by window
-  return true;
-}
-
 FileStream::~FileStream() {
   if (gz_ != nullptr) gzclose(as_gz(gz_));
-  if (map_ != nullptr) ::munmap(const_cast<uint8_t*>(map_), file_size_);
-}
-
-uint64_t FileStream::bytes_read() const {
-  if (map_ != nullptr) return offset();
-  if (gz_ == nullptr) return 0;
-  // gzoffset: compressed bytes zlib has consumed (one lseek; not per packet).
-  const z_off_t off = gzoffset(as_gz(gz_));
-  return off < 0 ? 0 : static_cast<uint64_t>(off);
 }
 
 FileStream::FileStream(FileStream&& o) noexcept
     : path_(std::move(o.path_)),
       gz_(o.gz_),
       file_size_(o.file_size_),
-      map_(o.map_),
       buf_(std::move(o.buf_)),
       cap_(o.cap_),
       pos_(o.pos_),
@@ -112,7 +82,6 @@ FileStream::FileStream(FileStream&& o) noexcept
       state_(o.state_),
       error_(std::move(o.error_)) {
   o.gz_ = nullptr;
-  o.map_ = nullptr;
   o.cap_ = 0;
   o.pos_ = o.end_ = nullptr;
 }
@@ -135,7 +104,6 @@ const uint8_t* FileStream::fill(size_t n) {
     error_ = "internal: read of " + std::to_string(n) + " bytes requested";
     return nullptr;
   }
-  if (map_ != nullptr) return fill_mapped(n);
   uint8_t* const buf = buf_.get();
   size_t have = available();
   if (pos_ != buf) {  // keep only the unconsumed tail (part of one record)
@@ -172,25 +140,6 @@ const uint8_t* FileStream::fill(size_t n) {
       error_ = "gzip: " + m;
     }
   }
-  return pos_;
-}
-
-// The cursor may run up to end_: each window's pages are faulted in with one
-// call (MADV_POPULATE_READ) instead of one fault per 4 KiB page, which would cost
-// more than framing the packets on them.
-const uint8_t* FileStream::fill_mapped(size_t n) {
-  const uint8_t* const file_end = map_ + file_size_;
-  if (static_cast<size_t>(file_end - pos_) < n) {
-    end_ = file_end;
-    if (state_ == State::kOk) state_ = State::kEof;
-    return nullptr;
-  }
-  const uint8_t* want = pos_ + n > end_ + kMapWindowBytes ? pos_ + n : end_ + kMapWindowBytes;
-  if (want > file_end) want = file_end;
-  const uintptr_t page = 4096;
-  const uintptr_t from = reinterpret_cast<uintptr_t>(end_) & ~(page - 1);
-  ::madvise(reinterpret_cast<void*>(from), reinterpret_cast<uintptr_t>(want) - from, MADV_POPULATE_READ);  // a hint: faults do it otherwise
-  end_ = want;
   return pos_;
 }
 

@@ -1,6 +1,5 @@
-// Bounds-checked byte stream over a capture file: a plain file is mapped
-// whole (mmap: no read copies, and what peek() returns stays valid as long as
-// the stream does); gzip, and what cannot be mapped (a pipe), is read in chunks with zlib. Internal to src/source/: the
+// Buffered, bounds-checked byte stream over a capture file, plain or gzip
+// (zlib's gzread reads both transparently). Internal to src/source/: the
 // format readers (pcap_format.cc, pcapng_format.cc) parse records in place
 // from its chunk buffer.
 //
@@ -27,8 +26,6 @@ class FileStream {
   // The chunk is >= 2x the zlib buffer so zlib inflates straight into it.
   static constexpr size_t kChunkBytes = size_t{1} << 20;
   static constexpr unsigned kGzBufferBytes = 256u << 10;
-  // A mapped file's pages are faulted in this much at a time.
-  static constexpr size_t kMapWindowBytes = size_t{4} << 20;
 
   // How the underlying stream ended, once a read came up short.
   enum class State {
@@ -62,27 +59,21 @@ class FileStream {
 
   size_t available() const { return static_cast<size_t>(end_ - pos_); }
   // Decompressed offset of the cursor from the start of the file.
-  uint64_t offset() const { return base_offset_ + static_cast<uint64_t>(pos_ - (map_ != nullptr ? map_ : buf_.get())); }
-  // The file is mapped: bytes once returned stay valid until the stream is destroyed.
-  bool mapped() const { return map_ != nullptr; }
-  // File bytes consumed so far (compressed, for gzip), for progress.
-  uint64_t bytes_read() const;
+  uint64_t offset() const { return base_offset_ + static_cast<uint64_t>(pos_ - buf_.get()); }
   State state() const { return state_; }
   const std::string& error() const { return error_; }
 
+  void* gz() const { return gz_; }
   uint64_t file_size() const { return file_size_; }
   const std::string& path() const { return path_; }
 
  private:
-  bool map_plain_file();          // false: gzip, or not mappable (then zlib reads it)
   const uint8_t* fill(size_t n);  // slow path of peek()
-  const uint8_t* fill_mapped(size_t n);
   void grow();                    // doubles the buffer, keeping its content
 
   std::string path_;
   void* gz_ = nullptr;  // gzFile
   uint64_t file_size_ = 0;
-  const uint8_t* map_ = nullptr;  // the mapped file (then buf_ is unused)
   std::unique_ptr<uint8_t[]> buf_;
   size_t cap_ = 0;
   const uint8_t* pos_ = nullptr;  // cursor, in [buf_, end_]

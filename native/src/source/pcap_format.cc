@@ -23,7 +23,7 @@ class PcapReader final : public CaptureFileReader {
         linktype_(linktype),
         ts_digits_(nanos ? 9 : 6),
         frac_to_ns_(nanos ? 1 : 1000) {
-    stream_ = &s_;
+    gz_ = s_.gz();
     file_size_ = s_.file_size();
   }
 
@@ -50,8 +50,6 @@ class PcapReader final : public CaptureFileReader {
     out.ts_ns = sec * 1000000000u + frac * frac_to_ns_;  // < 2^63: no overflow
     out.linktype = linktype_;
     out.ts_digits = ts_digits_;
-    // A page ahead: the hardware prefetcher stops at each 4 KiB page of the file.
-    __builtin_prefetch(p + total + 4096);
     s_.consume(total);
     ++records_;
     return true;

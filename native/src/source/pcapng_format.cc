@@ -103,7 +103,7 @@ struct Interface {
 class PcapngReader final : public CaptureFileReader {
  public:
   explicit PcapngReader(FileStream&& stream) : s_(std::move(stream)) {
-    stream_ = &s_;
+    gz_ = s_.gz();
     file_size_ = s_.file_size();
   }
 
@@ -142,7 +142,6 @@ class PcapngReader final : public CaptureFileReader {
         continue;
       }
       if (!packet(type, p, len, out)) return false;
-      __builtin_prefetch(p + len + 4096);  // a page ahead, as pcap_format.cc does
       finish_block(len);
       return true;
     }
