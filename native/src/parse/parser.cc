@@ -218,6 +218,25 @@ bool Parser::ip_by_version(Cursor c, Decoded& d) {
   }
 }
 
+__attribute__((always_inline)) inline void Parser::set_key(const uint8_t* src, const uint8_t* dst, uint16_t sport, uint16_t dport,
+                                                           ParsedPacket& out) const {
+  // Canonical order: the (address, port) endpoint that sorts lower is side A,
+  // compared as big-endian words (no byte loops, no library calls). Both
+  // directions of a flow, ICMP one-way messages included, share one key.
+  const uint64_t s0 = be64(src), s1 = be64(src + 8);
+  const uint64_t t0 = be64(dst), t1 = be64(dst + 8);
+  const bool src_is_a = s0 != t0 ? s0 < t0 : s1 != t1 ? s1 < t1 : sport <= dport;
+  FlowKey& k = out.key;  // src and dst never point into it
+  std::memcpy(k.addr_a, src_is_a ? src : dst, 16);
+  std::memcpy(k.addr_b, src_is_a ? dst : src, 16);
+  k.port_a = src_is_a ? sport : dport;
+  k.port_b = src_is_a ? dport : sport;
+  out.side = src_is_a ? kSideA : kSideB;
+  const FlowHashes h = hash_flow_key(k, config_.hash_seed);
+  out.hash = h.hash;
+  out.sig = h.sig;
+}
+
 void Parser::finish(const Decoded& d, ParsedPacket& out) const {
   out.key.vlan = d.vlan;
   out.key.proto = d.proto;
@@ -228,27 +247,6 @@ void Parser::finish(const Decoded& d, ParsedPacket& out) const {
   out.fragment_id = d.fragment_id;
   out.tcp = d.tcp;
   set_key(d.src, d.dst, d.sport, d.dport, out);
-}
-
-void Parser::set_key(const uint8_t* src, const uint8_t* dst, uint16_t sport, uint16_t dport, ParsedPacket& out) const {
-  // Canonical order: the (address, port) endpoint that sorts lower is side A,
-  // compared as big-endian words (no byte loops, no library calls). Both
-  // directions of a flow, ICMP one-way messages included, share one key.
-  const uint64_t s0 = be64(src), s1 = be64(src + 8);
-  const uint64_t t0 = be64(dst), t1 = be64(dst + 8);
-  const bool src_is_a = s0 != t0 ? s0 < t0 : s1 != t1 ? s1 < t1 : sport <= dport;
-  FlowKey& k = out.key;
-  uint8_t a[16], b[16];  // src or dst may point into out.key itself (resolve_fragment)
-  std::memcpy(a, src_is_a ? src : dst, 16);
-  std::memcpy(b, src_is_a ? dst : src, 16);
-  std::memcpy(k.addr_a, a, 16);
-  std::memcpy(k.addr_b, b, 16);
-  k.port_a = src_is_a ? sport : dport;
-  k.port_b = src_is_a ? dport : sport;
-  out.side = src_is_a ? kSideA : kSideB;
-  const FlowHashes h = hash_flow_key(k, config_.hash_seed);
-  out.hash = h.hash;
-  out.sig = h.sig;
 }
 
 bool Parser::resolve_fragment(ParsedPacket& pkt, uint32_t workers, uint32_t self) {
