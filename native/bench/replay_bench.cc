@@ -88,7 +88,8 @@ double frame_only_mpps(const std::string& path) {
   auto reader = tapline::CaptureFileReader::open(path);
   tapline::FileBlocks blocks(1, 1);
   const std::atomic<bool> stop{false};
-  tapline::FileBlock* b = blocks.acquire(0, stop);
+  tapline::Parser unused;
+  tapline::FileBlock* b = blocks.acquire(0, stop, unused);
   tapline::RawPacket raw;
   uint64_t packets = 0;
   const auto t0 = std::chrono::steady_clock::now();

@@ -59,7 +59,10 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
     live_ = open_live_source(source_, config_.workers, filter_.get());
   } else if (source_.kind == SourceConfig::Kind::kFile) {
     reader_ = CaptureFileReader::open(source_.path);
-    // Enough blocks for every worker to parse one while the others account the ones before.
+    ParserConfig helper = pc;
+    helper.defer_fragments = true;
+    reader_parser_ = std::make_unique<Parser>(helper);  // parses blocks while the workers are behind
+    // Enough blocks for every thread to parse one while the workers account the ones before.
     blocks_ = std::make_unique<FileBlocks>(config_.workers, 2 * config_.workers + 2);
   } else {
     load_replay(source_.path, source_.loops);
@@ -136,10 +139,10 @@ void Engine::start() {
   }
 }
 
-// Frames records into blocks and nothing more: the workers parse them (file_blocks.h).
+// Frames records into blocks; parses some only while the workers are behind (file_blocks.h).
 void Engine::run_reader() {
   uint64_t seq = 0, last_ts = 0;
-  FileBlock* block = blocks_->acquire(seq, stop_);
+  FileBlock* block = blocks_->acquire(seq, stop_, *reader_parser_);
   RawPacket raw;
   uint32_t since_progress = 0;
   while (block != nullptr && !stop_.load(std::memory_order_relaxed) && reader_->next(raw)) {
@@ -152,7 +155,7 @@ void Engine::run_reader() {
       filter_rejected_.add();
     } else if (!block->add(raw)) {
       blocks_->publish_framed(*block, seq++);
-      block = blocks_->acquire(seq, stop_);
+      block = blocks_->acquire(seq, stop_, *reader_parser_);
       if (block == nullptr) break;
       block->add(raw);  // an empty block takes any packet
     }

@@ -1,6 +1,6 @@
 // The flow engine: a source, N workers, and the export rings a consumer drains.
 //
-//   file:   reader thread ── frame ──► blocks ──► workers (each parses a share, accounts what it owns)
+//   file:   reader thread ── frame ──► blocks ──► workers (any thread parses a block, each worker accounts what it owns)
 //   replay: per-worker buffers (split by the same hash at load, as NIC RSS would) ──► workers
 //
 // Workers push finished records into their export rings; drain() pops them in
@@ -105,6 +105,7 @@ class Engine {
   std::unique_ptr<LiveSource> live_;       // afpacket, dpdk (engine/live_source_factory.cc)
   std::unique_ptr<CaptureFileReader> reader_;
   std::unique_ptr<FileBlocks> blocks_;  // files: the packets between the reader and the workers
+  std::unique_ptr<Parser> reader_parser_;  // files: the reader's, for blocks it parses while it waits
   std::unique_ptr<DetectCollector> detect_;  // before workers_: they point into it
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::unique_ptr<ReplayFeed>> feeds_;

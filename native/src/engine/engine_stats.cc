@@ -26,6 +26,7 @@ void add_parse_stats(const ParseStats& s, ParseStats& sum) {
 
 StatsSnapshot Engine::stats() const {
   ParseStats parse;
+  if (reader_parser_) add_parse_stats(reader_parser_->stats(), parse);
   for (const auto& w : workers_) add_parse_stats(w->parser().stats(), parse);
 
   StatsSnapshot out;

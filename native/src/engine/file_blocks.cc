@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "flow/flow_hash.h"
+#include "flow/flow_table.h"
+
 namespace tapline {
 
 bool FileBlock::add(const RawPacket& pkt) {
@@ -29,7 +32,7 @@ FileBlocks::FileBlocks(uint32_t workers, uint32_t slots) : workers_(workers) {
   }
 }
 
-FileBlock* FileBlocks::acquire(uint64_t seq, const std::atomic<bool>& stop) {
+FileBlock* FileBlocks::acquire(uint64_t seq, const std::atomic<bool>& stop, Parser& helper) {
   FileBlock& b = slot(seq);
   const uint64_t previous = seq >= slots_.size() ? seq - slots_.size() + 1 : 0;
   bool waited = false;
@@ -39,7 +42,9 @@ FileBlock* FileBlocks::acquire(uint64_t seq, const std::atomic<bool>& stop) {
     // A stop lets the workers go on through the published blocks; their releases wake this.
     if (stop.load(std::memory_order_relaxed)) return nullptr;
     waited = true;
-    if (spins < 4) {
+    if (parse_next(helper)) {  // the workers are behind: one fewer block for them to parse
+      spins = 0;
+    } else if (spins < 4) {
       std::this_thread::yield();
     } else {
       wait(seen);
@@ -54,8 +59,30 @@ FileBlock* FileBlocks::acquire(uint64_t seq, const std::atomic<bool>& stop) {
 
 void FileBlocks::publish_framed(FileBlock& b, uint64_t seq) {
   b.readers_left.store(workers_, std::memory_order_relaxed);
-  b.framed_seq.store(seq + 1, std::memory_order_release);
+  framed_.store(seq + 1, std::memory_order_release);
   bump();
+}
+
+bool FileBlocks::parse_next(Parser& parser) {
+  uint64_t seq = claimed_.load(std::memory_order_relaxed);
+  do {
+    if (seq >= framed_.load(std::memory_order_acquire)) return false;
+  } while (!claimed_.compare_exchange_weak(seq, seq + 1, std::memory_order_acq_rel, std::memory_order_relaxed));
+  FileBlock& b = slot(seq);  // framed and not yet released: nobody else writes it
+  uint32_t k = 0;
+  for (uint32_t base = 0; base < b.framed; base += FlowTable::kBurst) {
+    const uint32_t end = base + FlowTable::kBurst < b.framed ? base + FlowTable::kBurst : b.framed;
+    for (uint32_t i = base; i < end; ++i) __builtin_prefetch(b.raw[i].data);
+    for (uint32_t i = base; i < end; ++i) {
+      ParsedPacket& p = b.parsed[k];
+      if (!parser.parse(b.raw[i], p)) continue;
+      b.owner[k++] = p.fragment != kNotDeferred ? FileBlock::kEveryWorker : static_cast<uint8_t>(worker_of(p.hash, workers_));
+    }
+  }
+  b.parsed_count = k;
+  b.parsed_seq.store(seq + 1, std::memory_order_release);
+  bump();
+  return true;
 }
 
 void FileBlocks::release(FileBlock& b, uint64_t seq) {

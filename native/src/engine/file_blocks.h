@@ -1,8 +1,10 @@
-// The file engine's packets in flight: a window of blocks the reader frames
-// and every worker then parses and accounts, so no one thread parses every packet.
+// The file engine's packets in flight: a window of blocks the reader frames,
+// any thread parses, and every worker accounts, so no one thread parses every packet.
 //
-//   reader:  frames records and copies them into block k (no parsing)
-//   worker k % W:  parses block k, notes each packet's owner (its flow's worker)
+//   reader:        frames records and copies them into block k (no parsing);
+//                  when the workers are behind, it parses blocks too
+//   any thread:    claims the next framed block, parses it, notes each packet's
+//                  owner (its flow's worker)
 //   every worker:  walks the blocks in order and accounts the packets it owns
 //
 // Each worker takes its packets in capture order, as a single parser would
@@ -11,10 +13,10 @@
 // every table the one a single parser would have, and the fragment's flow
 // owner accounts it (Parser::resolve_fragment).
 //
-// A block is parsed whole before anyone reads it, and a worker never waits on
-// another's parse while holding back its own: a worker accounting block i
-// (possibly waiting on the detectors' collector) has parsed all of its blocks
-// up to i, so the others can always reach i and move their detector clocks past it.
+// Parsing a claimed block never waits on anything, and a block is parsed whole
+// before anyone accounts it: a worker accounting block i (maybe waiting on the
+// detectors' collector) holds no claim, and every block up to i is parsed, so
+// the others can always reach i and move their detector clocks past it.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -24,6 +26,7 @@
 
 #include "common/raw_packet.h"
 #include "parse/flow_key.h"
+#include "parse/parser.h"
 
 namespace tapline {
 
@@ -45,8 +48,7 @@ struct FileBlock {
   bool add(const RawPacket& pkt);
 
   // Published state, each a block number + 1 (0: none yet).
-  alignas(64) std::atomic<uint64_t> framed_seq{0};
-  std::atomic<uint64_t> parsed_seq{0};
+  alignas(64) std::atomic<uint64_t> parsed_seq{0};
   std::atomic<uint64_t> released_seq{0};  // every worker has accounted it: the reader may reuse it
   std::atomic<uint32_t> readers_left{0};
 };
@@ -58,8 +60,9 @@ class FileBlocks {
   uint32_t workers() const { return workers_; }
 
   // Reader: the block for number `seq`, once its slot's previous block is released
-  // (nullptr if `stop` is raised while waiting). Counts waits.
-  FileBlock* acquire(uint64_t seq, const std::atomic<bool>& stop);
+  // (nullptr if `stop` is raised while waiting). Counts waits; while it waits it
+  // parses blocks with `helper`.
+  FileBlock* acquire(uint64_t seq, const std::atomic<bool>& stop, Parser& helper);
   void publish_framed(FileBlock& b, uint64_t seq);
   // The reader is done: `blocks` blocks were published.
   void end(uint64_t blocks) {
@@ -70,12 +73,10 @@ class FileBlocks {
 
   // Workers. total(): blocks in the file, UINT64_MAX while the reader runs.
   uint64_t total() const { return total_.load(std::memory_order_acquire); }
-  FileBlock* framed(uint64_t seq) { return ready(slot(seq).framed_seq, seq); }
+  // Any thread: claims the oldest framed block nobody parses yet and parses it
+  // with `parser` (which must defer fragments); false if there is none.
+  bool parse_next(Parser& parser);
   FileBlock* parsed(uint64_t seq) { return ready(slot(seq).parsed_seq, seq); }
-  void publish_parsed(FileBlock& b, uint64_t seq) {
-    b.parsed_seq.store(seq + 1, std::memory_order_release);
-    bump();
-  }
   // A worker has accounted its packets of block `seq`.
   void release(FileBlock& b, uint64_t seq);
 
@@ -100,6 +101,8 @@ class FileBlocks {
   const uint32_t workers_;
   std::vector<std::unique_ptr<FileBlock>> slots_;
   alignas(64) std::atomic<uint64_t> total_{UINT64_MAX};
+  std::atomic<uint64_t> framed_{0};   // blocks published by the reader
+  alignas(64) std::atomic<uint64_t> claimed_{0};  // blocks claimed for parsing
   std::atomic<uint64_t> reader_waits_{0};
   alignas(64) std::atomic<uint32_t> epoch_{0};
 };

@@ -44,20 +44,15 @@ void Worker::account(const ParsedPacket* pkts, uint32_t n) {
 
 void Worker::run_blocks(FileBlocks& blocks) {
   const uint32_t n = blocks.workers();
-  uint64_t next_parse = config_.id, next_account = 0, clock = 0;
+  uint64_t next_account = 0, clock = 0;
   const uint64_t t0 = monotonic_ns();
   for (uint32_t idle = 0;;) {
     const uint32_t seen = blocks.epoch();
     const uint64_t total = blocks.total();
-    // Parsing first: the others may be waiting for this worker's block.
-    if (next_parse < total) {
-      if (FileBlock* b = blocks.framed(next_parse)) {
-        parse_block(*b, n);
-        blocks.publish_parsed(*b, next_parse);
-        next_parse += n;
-        idle = 0;
-        continue;
-      }
+    // Parsing first: the others may be waiting for the block.
+    if (blocks.parse_next(parser_)) {
+      idle = 0;
+      continue;
     }
     if (next_account < total) {
       if (FileBlock* b = blocks.parsed(next_account)) {
@@ -80,20 +75,6 @@ void Worker::run_blocks(FileBlocks& blocks) {
   }
   stats_.busy_ns.set(monotonic_ns() - t0);
   stats_.clock_ns.set(clock_ns_);
-}
-
-void Worker::parse_block(FileBlock& b, uint32_t workers) {
-  uint32_t k = 0;
-  for (uint32_t base = 0; base < b.framed; base += FlowTable::kBurst) {
-    const uint32_t end = base + FlowTable::kBurst < b.framed ? base + FlowTable::kBurst : b.framed;
-    for (uint32_t i = base; i < end; ++i) __builtin_prefetch(b.raw[i].data);
-    for (uint32_t i = base; i < end; ++i) {
-      ParsedPacket& p = b.parsed[k];
-      if (!parser_.parse(b.raw[i], p)) continue;
-      b.owner[k++] = p.fragment != kNotDeferred ? FileBlock::kEveryWorker : static_cast<uint8_t>(worker_of(p.hash, workers));
-    }
-  }
-  b.parsed_count = k;
 }
 
 void Worker::account_block(FileBlock& b, uint32_t workers) {

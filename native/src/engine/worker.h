@@ -1,5 +1,5 @@
 // One worker: owns a flow table, takes packets either from the file engine's
-// shared blocks (engine/file_blocks.h: it parses its share of the blocks and
+// shared blocks (engine/file_blocks.h: it parses blocks nobody has claimed and
 // accounts the packets it owns in all of them) or raw from its own feed (replay,
 // and the live sources: one RX queue per worker), and pushes finished records to its export
 // ring. The per-packet path takes no lock, allocates nothing and makes no syscall.
@@ -77,7 +77,6 @@ class Worker final : public RecordSink {
 
  private:
   void account(const ParsedPacket* pkts, uint32_t n);
-  void parse_block(FileBlock& b, uint32_t workers);
   void account_block(FileBlock& b, uint32_t workers);
 
   WorkerConfig config_;
