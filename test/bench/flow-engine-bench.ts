@@ -10,6 +10,7 @@ import path from 'node:path';
 import { packageRoot } from '../../agent/engine/binding.js';
 import { writeBenchFlood, writeBenchMix } from '../gen/bench.js';
 import { baselineBench } from './baseline-bench.js';
+import { fileEngineBench } from './file-engine-bench.js';
 import { measureReplay, type ReplayResult } from './engine-replay.js';
 import { peerRuns, timeCommand, type ToolRun } from './peer-tools.js';
 
@@ -62,6 +63,13 @@ async function main(): Promise<void> {
     ['mix', mix],
     ['flood', flood],
   ]);
+  const fileVsReplay = await fileEngineBench(
+    [
+      ['mix', mix],
+      ['flood', flood],
+    ],
+    [1, 2],
+  );
   const fileBase = MIX.packets / e2e1.seconds;
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -93,6 +101,7 @@ async function main(): Promise<void> {
     `Peer versions: ${tsharkVersion}`,
     '',
     againstC,
+    fileVsReplay,
   ];
   const report = lines.join('\n');
   writeFileSync(path.join(dir, 'flow-engine.md'), report);
