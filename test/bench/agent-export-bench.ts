@@ -2,7 +2,7 @@
 //  1. records published per second (acknowledged) by batch size, from pre-encoded records;
 //  2. end to end, packets per second from a capture file through the engine and the exporter
 //     into the stream, beside the engine alone on the same file, in the same run.
-// `npm run bench` prints the tables (scripts/bench.mjs); results go to test/bench/RESULTS.md.
+// `npm run bench` prints the tables (scripts/bench.mjs); results go to test/bench/results/agent-export.md.
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
