@@ -50,7 +50,7 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
     // Files and replay can pause; live sources cannot, so a full export ring drops (counted).
     wc.export_policy = source_.live() ? ExportPolicy::kDrop : ExportPolicy::kWait;
     wc.parser = pc;
-    // Files: every worker parses a share of the blocks and resolves every fragment (file_blocks.h).
+    // Files: any thread parses a block, and every worker resolves every fragment (file_blocks.h).
     wc.parser.defer_fragments = source_.kind == SourceConfig::Kind::kFile;
     wc.detect = detect_ ? &detect_->worker(i) : nullptr;
     workers_.push_back(std::make_unique<Worker>(wc, stop_, abandon_));

@@ -62,7 +62,7 @@ bool Parser::ipv4(Cursor c, Decoded& d) {
   id.id = be16(h + 4);
   id.proto = d.proto;
   id.ip_version = 4;
-  if (config_.defer_fragments) return defer(id, offset == 0, payload, d);
+  if (config_.defer_fragments) return defer(id.id, offset == 0, payload, d);
   if (offset == 0) {
     if (!transport(payload, d)) return false;
     if (frags_.remember(id, d.sport, d.dport, ts_ns_)) stats_.fragment_evictions.add();
@@ -154,7 +154,7 @@ bool Parser::ipv6(Cursor c, Decoded& d) {
   id.id = frag_id;
   id.proto = next;
   id.ip_version = 6;
-  if (config_.defer_fragments) return defer(id, first_fragment, p, d);
+  if (config_.defer_fragments) return defer(id.id, first_fragment, p, d);
   if (first_fragment) {
     if (!transport(p, d)) return false;
     if (frags_.remember(id, d.sport, d.dport, ts_ns_)) stats_.fragment_evictions.add();
@@ -169,9 +169,9 @@ bool Parser::ipv6(Cursor c, Decoded& d) {
 
 // A fragment left to resolve_fragment(): a first one is decoded down to its
 // ports; a later one keeps ports 0 until it is resolved.
-bool Parser::defer(const FragmentId& id, bool first, Cursor transport_header, Decoded& d) {
+bool Parser::defer(uint32_t fragment_id, bool first, Cursor transport_header, Decoded& d) {
   d.fragment = first ? kFirstFragment : kLaterFragment;
-  d.fragment_id = id.id;
+  d.fragment_id = fragment_id;
   return first ? transport(transport_header, d) : true;
 }
 

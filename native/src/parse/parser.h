@@ -77,7 +77,7 @@ class Parser {
   bool ipv4(Cursor c, Decoded& d);
   bool ipv6(Cursor c, Decoded& d);
   bool transport(Cursor c, Decoded& d);
-  bool defer(const FragmentId& id, bool first, Cursor transport_header, Decoded& d);
+  bool defer(uint32_t fragment_id, bool first, Cursor transport_header, Decoded& d);
   void finish(const Decoded& d, ParsedPacket& out) const;
   // The canonical key, side and hashes of a packet from `src`:`sport` to `dst`:`dport`.
   void set_key(const uint8_t* src, const uint8_t* dst, uint16_t sport, uint16_t dport, ParsedPacket& out) const;
