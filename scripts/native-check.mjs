@@ -3,6 +3,9 @@
 //
 //   node scripts/native-check.mjs unit [--jobs N]
 //     configures native/build-test (GoogleTest, ASan + UBSan), builds it and runs ctest.
+//   node scripts/native-check.mjs threads [--jobs N]
+//     the same tests built with ThreadSanitizer into native/build-tsan (the engine's
+//     threads: rings, file blocks, detector ticks); any race report fails the run.
 //   node scripts/native-check.mjs fuzz [--seconds N] [--jobs N]
 //     builds the libFuzzer harnesses with clang into native/build-fuzz, seeds
 //     their corpora from ../shared/pcaps, and runs each for N seconds (default 20).
@@ -21,13 +24,15 @@ import { seedCorpora } from '../native/fuzz/seed-corpus.mjs';
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = path.join(repoRoot, 'native');
 const testBuild = path.join(nativeDir, 'build-test');
+const tsanBuild = path.join(nativeDir, 'build-tsan');
 const fuzzBuild = path.join(nativeDir, 'build-fuzz');
 const captureDir = path.resolve(repoRoot, '..', 'shared', 'pcaps');
 
-// Sanitizer reports fail the run (UBSan only prints by default).
+// Sanitizer reports fail the run (UBSan and TSan only print by default).
 const SANITIZER_ENV = {
   ASAN_OPTIONS: 'detect_leaks=1',
   UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
+  TSAN_OPTIONS: 'halt_on_error=1:second_deadlock_stack=1',
 };
 
 // -max_len per harness: one packet for the parser, a short capture for the others.
@@ -41,7 +46,7 @@ function log(msg) {
 }
 
 function usage(code) {
-  console.error('usage: node scripts/native-check.mjs unit [--jobs N]');
+  console.error('usage: node scripts/native-check.mjs unit|threads [--jobs N]');
   console.error('       node scripts/native-check.mjs fuzz [--seconds N] [--jobs N]');
   process.exit(code);
 }
@@ -67,7 +72,7 @@ function parseArgs(argv) {
       usage(2);
     }
   }
-  if (command !== 'unit' && command !== 'fuzz') usage(command ? 2 : 0);
+  if (command !== 'unit' && command !== 'threads' && command !== 'fuzz') usage(command ? 2 : 0);
   return opts;
 }
 
@@ -120,14 +125,18 @@ async function configureAndBuild(what, buildDir, defines, { jobs, env = {}, comp
   await run(`${what} build`, 'cmake', ['--build', buildDir, '--parallel', String(jobs)], { env });
 }
 
-async function unit({ jobs }) {
-  await configureAndBuild('unit', testBuild, ['-DTAPLINE_ADDON=OFF', '-DTAPLINE_TESTS=ON', '-DTAPLINE_SANITIZE=ON', '-DTAPLINE_FUZZ=OFF'], {
+// The GoogleTest suite built with `sanitizer` (the CMake option) into `buildDir`, run by ctest.
+async function unitWith(what, buildDir, sanitizer, { jobs }) {
+  await configureAndBuild(what, buildDir, ['-DTAPLINE_ADDON=OFF', '-DTAPLINE_TESTS=ON', `-D${sanitizer}=ON`, '-DTAPLINE_FUZZ=OFF'], {
     jobs,
   });
-  await run('unit ctest', 'ctest', ['--test-dir', testBuild, '--output-on-failure', '--parallel', String(jobs)], {
+  await run(`${what} ctest`, 'ctest', ['--test-dir', buildDir, '--output-on-failure', '--parallel', String(jobs)], {
     env: SANITIZER_ENV,
   });
 }
+
+const unit = (opts) => unitWith('unit', testBuild, 'TAPLINE_SANITIZE', opts);
+const threads = (opts) => unitWith('threads', tsanBuild, 'TAPLINE_TSAN', opts);
 
 // The libFuzzer "#N DONE cov: ..." line (or the last status line) of a log.
 function fuzzSummary(text) {
@@ -229,6 +238,7 @@ async function main() {
   const started = Date.now();
   try {
     if (opts.command === 'unit') await unit(opts);
+    else if (opts.command === 'threads') await threads(opts);
     else await fuzz(opts);
     log(`${opts.command}: passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } catch (err) {

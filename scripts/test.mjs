@@ -1,7 +1,7 @@
 // `npm test`: the whole suite, on a fresh machine too (set-up included).
 //   1. set-up (system packages, npm packages, addon, TypeScript, the Go programs the tests run,
 //      the container images the real-node tests run)
-//   2. native unit tests (GoogleTest under ASan/UBSan, via ctest)
+//   2. native unit tests (GoogleTest under ASan/UBSan, then under ThreadSanitizer, via ctest)
 //   3. vitest: 'unit' (engine, capture, agent + NATS, CLI, Helm, images, peers, corpus) and 'cluster'
 //      (operator, Helm install and the demo on a real control plane; real pods on real nodes) projects
 //   4. the parser and capture-file fuzzers, briefly
@@ -76,6 +76,7 @@ mkdirSync(out, { recursive: true });
 const fuzzSeconds = process.env.TAPLINE_FUZZ_SECONDS ?? '20';
 
 stage('native unit tests (GoogleTest, ASan+UBSan)', process.execPath, ['scripts/native-check.mjs', 'unit']);
+stage('native unit tests (GoogleTest, ThreadSanitizer)', process.execPath, ['scripts/native-check.mjs', 'threads']);
 const vitestJson = path.join(out, 'vitest.json');
 stage(
   'vitest',
