@@ -62,8 +62,10 @@ Engine::Engine(const EngineConfig& config, const SourceConfig& source) : config_
     ParserConfig helper = pc;
     helper.defer_fragments = true;
     reader_parser_ = std::make_unique<Parser>(helper);  // parses blocks while the workers are behind
-    // Enough blocks for every thread to parse one while the workers account the ones before.
-    blocks_ = std::make_unique<FileBlocks>(config_.workers, 2 * config_.workers + 2);
+    // Enough blocks for every thread to parse one while the workers account the ones
+    // before, and for the reader to frame and parse well ahead of a single worker
+    // (one worker with the detectors on: 1.19x the replay with 4 blocks, 1.51x with 16).
+    blocks_ = std::make_unique<FileBlocks>(config_.workers, 2 * config_.workers + 14);
   } else {
     load_replay(source_.path, source_.loops);
   }

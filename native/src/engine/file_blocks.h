@@ -32,7 +32,7 @@ namespace tapline {
 
 struct FileBlock {
   static constexpr uint32_t kMaxPackets = 1024;
-  static constexpr size_t kBytes = size_t{1} << 20;  // grows for one larger packet
+  static constexpr size_t kBytes = size_t{512} << 10;  // grows for one larger packet
   static constexpr uint8_t kEveryWorker = 0xFF;      // owner of a deferred IP fragment
 
   std::vector<uint8_t> bytes;      // packet data, copied by the reader

@@ -49,21 +49,20 @@ void Worker::run_blocks(FileBlocks& blocks) {
   for (uint32_t idle = 0;;) {
     const uint32_t seen = blocks.epoch();
     const uint64_t total = blocks.total();
-    // Parsing first: the others may be waiting for the block.
-    if (blocks.parse_next(parser_)) {
+    if (next_account >= total) break;  // no break on stop: the reader ends the input and every block it published is accounted
+    if (FileBlock* b = blocks.parsed(next_account)) {
+      account_block(*b, n);
+      clock = b->clock_ns;
+      blocks.release(*b, next_account++);
       idle = 0;
       continue;
     }
-    if (next_account < total) {
-      if (FileBlock* b = blocks.parsed(next_account)) {
-        account_block(*b, n);
-        clock = b->clock_ns;
-        blocks.release(*b, next_account++);
-        idle = 0;
-        continue;
-      }
-    } else {
-      break;  // no break on stop: the reader ends the input and every block it published is accounted
+    // Nothing to account yet: parse the oldest block nobody has taken (maybe the one
+    // this worker waits for). Accounting comes first so that the reader, while it
+    // waits for a free block, takes as much of the parsing as it can.
+    if (blocks.parse_next(parser_)) {
+      idle = 0;
+      continue;
     }
     // Idle: every packet of this worker read up to `clock` is accounted, so its detector ticks move on.
     if (config_.detect) config_.detect->advance(clock);
