@@ -85,24 +85,24 @@ void Worker::account_block(FileBlock& b, uint32_t workers) {
   uint32_t k = 0;
   for (uint32_t i = 0; i < count; ++i) {
     if (owner[i] == self) {
-      // A run of this worker's packets is accounted where it lies (one worker: the whole block).
+      // A run of this worker's packets: a full burst is accounted where it lies (one
+      // worker: the whole block), a shorter one is gathered; each packet is looked at once.
       uint32_t j = i + 1;
       while (j < count && j - i < FlowTable::kBurst && owner[j] == self) ++j;
       if (j - i == FlowTable::kBurst) {
         if (k != 0) account(burst, k), k = 0;
         account(parsed + i, j - i);
-        i = j - 1;
-        continue;
+      } else {
+        for (uint32_t m = i; m < j; ++m) {
+          burst[k++] = parsed[m];
+          if (k == FlowTable::kBurst) account(burst, k), k = 0;
+        }
       }
-      burst[k++] = parsed[i];
+      i = j - 1;
     } else if (owner[i] == FileBlock::kEveryWorker) {
       burst[k] = parsed[i];
-      if (!parser_.resolve_fragment(burst[k], workers, self)) continue;
-      ++k;
-    } else {
-      continue;
+      if (parser_.resolve_fragment(burst[k], workers, self) && ++k == FlowTable::kBurst) account(burst, k), k = 0;
     }
-    if (k == FlowTable::kBurst) account(burst, k), k = 0;
   }
   if (k != 0) account(burst, k);
 }
