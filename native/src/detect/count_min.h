@@ -27,17 +27,21 @@ class CountMin {
   const Cell& cell(uint64_t h, uint32_t r) const { return cells_[r * width() + index(h, r)]; }
 
   // Every row's cell of a key at once (the per-packet path: base, stride and
-  // mask loaded once, not once per row).
+  // mask loaded once, not once per row). Rows are walked incrementally: the
+  // row's base and h1 + r * h2 each grow by one add per row, the same cell as
+  // index(h, r) without a multiply.
   void cells(uint64_t h, Cell* out[kDepth]) {
-    Cell* const base = cells_.get();
-    const uint32_t m = mask_, h1 = static_cast<uint32_t>(h), h2 = static_cast<uint32_t>(h >> 32) | 1u;
-    for (uint32_t r = 0; r < kDepth; ++r) out[r] = base + static_cast<size_t>(r) * (m + 1) + ((h1 + r * h2) & m);
+    Cell* row = cells_.get();
+    const uint32_t m = mask_, h2 = static_cast<uint32_t>(h >> 32) | 1u;
+    uint32_t x = static_cast<uint32_t>(h);
+    for (uint32_t r = 0; r < kDepth; ++r, row += m + 1, x += h2) out[r] = row + (x & m);
   }
 
   void prefetch(uint64_t h) const {
-    const Cell* const base = cells_.get();
-    const uint32_t m = mask_, h1 = static_cast<uint32_t>(h), h2 = static_cast<uint32_t>(h >> 32) | 1u;
-    for (uint32_t r = 0; r < kDepth; ++r) __builtin_prefetch(base + static_cast<size_t>(r) * (m + 1) + ((h1 + r * h2) & m), 1);
+    const Cell* row = cells_.get();
+    const uint32_t m = mask_, h2 = static_cast<uint32_t>(h >> 32) | 1u;
+    uint32_t x = static_cast<uint32_t>(h);
+    for (uint32_t r = 0; r < kDepth; ++r, row += m + 1, x += h2) __builtin_prefetch(row + (x & m), 1);
   }
 
   // Minimum over the rows of one field of the key's cells.

@@ -102,12 +102,6 @@ void DetectWorker::finish() {
   finished_.store(true, std::memory_order_release);
 }
 
-namespace {
-bool same_dst(const ParsedPacket& a, const ParsedPacket& b) {
-  return a.key.ip_version == b.key.ip_version && std::memcmp(dst_bytes(a), dst_bytes(b), 16) == 0;
-}
-}  // namespace
-
 // One run of packets towards the same destination (consecutive in the burst,
 // same tick) goes into the destination's cells at once: the flood case (every
 // packet to the victim) costs one sketch update and one top-k offer per run,
@@ -148,19 +142,45 @@ __attribute__((always_inline)) inline void DetectWorker::add_dst(DetectTick& t, 
 
 void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEvents& ev) {
   const uint64_t seed = config_.hash_seed;
+  constexpr uint32_t kDepth = CountMin<SrcCell>::kDepth;
   uint64_t hd[FlowTable::kBurst], hs[FlowTable::kBurst];
-  // Stage 1: hashes (straight from the packets' keys) and prefetch of every cell the burst will touch.
-  DetectTick* const pre = cur_;
+  // Stage 1: hashes, straight from the packets' keys. A packet to the
+  // previous packet's destination (a flood: every packet) reuses its hash;
+  // bit i of `same_dst` says so, which is also what ends or extends a
+  // destination run in stage 3.
+  uint32_t same_dst = 0;
+  uint64_t prev_lo = 0, prev_hi = 0;
+  uint8_t prev_version = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
-    hd[i] = hash_addr_raw(dst_bytes(p), p.key.ip_version, seed);
+    const uint8_t* const d = dst_bytes(p);
+    uint64_t lo, hi;
+    std::memcpy(&lo, d, 8);
+    std::memcpy(&hi, d + 8, 8);
+    if (lo == prev_lo && hi == prev_hi && p.key.ip_version == prev_version && i != 0) {
+      hd[i] = hd[i - 1];
+      same_dst |= 1u << i;
+    } else {
+      hd[i] = hash_addr_raw(d, p.key.ip_version, seed);
+      prev_lo = lo;
+      prev_hi = hi;
+      prev_version = p.key.ip_version;
+    }
     if (need_src_) hs[i] = hash_addr_raw(src_bytes(p), p.key.ip_version, seed);
-    if (pre != nullptr) {
-      if (need_dst_) pre->dst.prefetch(hd[i]);
-      if (heavy_hitters_) pre->src.prefetch(hs[i]);
+  }
+  // Stage 2: prefetch every cell the burst will touch (each destination of a
+  // run once). Loops of their own: little is live, so nothing spills.
+  if (DetectTick* const pre = cur_; pre != nullptr) {
+    if (need_dst_) {
+      const uint32_t firsts = ~same_dst & (n == 32 ? 0xFFFFFFFFu : (1u << n) - 1);
+      for (uint32_t m = firsts; m != 0; m &= m - 1) pre->dst.prefetch(hd[__builtin_ctz(m)]);
+    }
+    if (heavy_hitters_) {
+      for (uint32_t i = 0; i < n; ++i) pre->src.prefetch(hs[i]);
     }
   }
-  // Stage 2: update.
+  // Stage 3: update.
+  const uint32_t new_flow = ev.new_flow, established = ev.established;
   constexpr uint32_t kNoRun = 0xFFFFFFFFu;
   uint32_t run = kNoRun;  // first packet of the pending destination run
   DstCell acc{};
@@ -177,7 +197,9 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
     t.packets += 1;
     t.max_ts_ns = p.ts_ns > t.max_ts_ns ? p.ts_ns : t.max_ts_ns;
     if (need_dst_) {
-      if (run != kNoRun && (hd[i] != hd[run] || !same_dst(p, pkts[run]))) {
+      // A run holds consecutive packets to one destination, so packet i
+      // continues it exactly when it goes where packet i - 1 went.
+      if (run != kNoRun && !((same_dst >> i) & 1)) {
         add_dst(t, pkts[run], hd[run], acc);
         run = kNoRun;
       }
@@ -188,12 +210,12 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
       acc.packets += 1;
       acc.bytes += p.ip_bytes;
       acc.syns += is_syn(p) ? 1 : 0;
-      acc.completions += (ev.established >> i) & 1;
+      acc.completions += (established >> i) & 1;
       if (heavy_hitters_) {
-        SrcCell* c[CountMin<SrcCell>::kDepth];
+        SrcCell* c[kDepth];
         t.src.cells(hs[i], c);
         uint64_t sb = UINT64_MAX;
-        for (uint32_t r = 0; r < CountMin<SrcCell>::kDepth; ++r) {
+        for (uint32_t r = 0; r < kDepth; ++r) {
           c[r]->packets += 1;
           c[r]->bytes += p.ip_bytes;
           sb = c[r]->bytes < sb ? c[r]->bytes : sb;
@@ -201,7 +223,7 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
         if (sb > t.top_src.floor()) t.top_src.offer(make_addr(src_bytes(p), p.key.ip_version), hs[i], sb);
       }
     }
-    if (port_scan_ && ((ev.new_flow >> i) & 1) && has_ports(p.key.proto)) {
+    if (port_scan_ && ((new_flow >> i) & 1) && has_ports(p.key.proto)) {
       if (t.scan.add(make_addr(src_bytes(p), p.key.ip_version), hs[i], hd[i], mix64(dport_of(p) ^ kPortSalt))) {
         stats_.scan_replaced.add();
       }
