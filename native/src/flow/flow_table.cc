@@ -253,48 +253,51 @@ void FlowTable::start_flow(Flow& f, const ParsedPacket& p) {
   }
 }
 
-uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
+// A flow's record ends and the packet begins the next one in the same slot
+// (idle, active or linger cut, or a fresh SYN after a close): a few packets
+// per flow at most, so out of line, keeping update()'s inlined body small.
+__attribute__((noinline)) uint32_t FlowTable::restart(uint32_t idx, const ParsedPacket& p, EndReason cut) {
+  Flow& f = flows_[idx];
+  const uint64_t t = p.ts_ns;
+  export_flow(idx, cut);
+  if (cut != EndReason::kActive) stats_.created.add();  // an active cut continues the same flow
+  const uint8_t initiator = f.initiator, fins = f.state & (kFinA | kFinB);
+  const uint8_t seq_bits = f.tcp_bits & static_cast<uint8_t>(~kHsMask);
+  start_flow(f, p);  // same slot, same key: the bucket entry and wheel position stay
+  if (cut == EndReason::kActive) {  // the same connection goes on: keep its direction and FINs seen
+    f.initiator = initiator;
+    f.state |= fins;
+    if (!(f.state & kClosedRst) && (f.state & (kFinA | kFinB)) == (kFinA | kFinB)) {
+      f.state |= kClosedFin;
+      f.close_ns = t;
+    }
+    // TCP: the sequence tracking goes on (snd_max and timed segments stay in
+    // f.tcp, which start_flow's reset_tcp leaves alone but for the
+    // measurements); the handshake belongs to the record that saw it.
+    if (p.key.proto == kProtoTcp) f.tcp_bits = seq_bits | kHsOver;
+  }
+  if (p.key.proto == kProtoTcp) track_tcp(f, p);
+  if (f.state & (kClosedFin | kClosedRst)) reslot(idx);
+  return cut == EndReason::kActive ? 0u : static_cast<uint32_t>(kEventNewFlow);
+}
+
+// Every packet of a known flow: inlined into process_burst (a call here cost
+// a register save and restore per packet); the rare restart is a call.
+inline __attribute__((always_inline)) uint32_t FlowTable::update(uint32_t idx, const ParsedPacket& p) {
   Flow& f = flows_[idx];
   const uint64_t t = p.ts_ns;
   const bool closed = (f.state & (kClosedFin | kClosedRst)) != 0;
-  EndReason cut;
-  bool restart = false;
   if (closed) {
     // After a close only trailing packets within the linger belong to the
     // flow; a fresh SYN is a new connection reusing the ports.
     const bool fresh_syn = (p.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn;
     if ((t > f.close_ns && t - f.close_ns > timeouts_.linger_ns) || fresh_syn) {
-      cut = f.state & kClosedRst ? EndReason::kRst : EndReason::kFin;
-      restart = true;
+      return restart(idx, p, f.state & kClosedRst ? EndReason::kRst : EndReason::kFin);
     }
   } else if (t > f.last_ns && t - f.last_ns > timeouts_.idle_ns) {
-    cut = EndReason::kIdle;
-    restart = true;
+    return restart(idx, p, EndReason::kIdle);
   } else if (t > f.first_ns && t - f.first_ns > timeouts_.active_ns) {
-    cut = EndReason::kActive;
-    restart = true;
-  }
-  if (restart) {
-    export_flow(idx, cut);
-    if (cut != EndReason::kActive) stats_.created.add();  // an active cut continues the same flow
-    const uint8_t initiator = f.initiator, fins = f.state & (kFinA | kFinB);
-    const uint8_t seq_bits = f.tcp_bits & static_cast<uint8_t>(~kHsMask);
-    start_flow(f, p);  // same slot, same key: the bucket entry and wheel position stay
-    if (cut == EndReason::kActive) {  // the same connection goes on: keep its direction and FINs seen
-      f.initiator = initiator;
-      f.state |= fins;
-      if (!(f.state & kClosedRst) && (f.state & (kFinA | kFinB)) == (kFinA | kFinB)) {
-        f.state |= kClosedFin;
-        f.close_ns = t;
-      }
-      // TCP: the sequence tracking goes on (snd_max and timed segments stay in
-      // f.tcp, which start_flow's reset_tcp leaves alone but for the
-      // measurements); the handshake belongs to the record that saw it.
-      if (p.key.proto == kProtoTcp) f.tcp_bits = seq_bits | kHsOver;
-    }
-    if (p.key.proto == kProtoTcp) track_tcp(f, p);
-    if (f.state & (kClosedFin | kClosedRst)) reslot(idx);
-    return cut == EndReason::kActive ? 0u : static_cast<uint32_t>(kEventNewFlow);
+    return restart(idx, p, EndReason::kActive);
   }
   if (t > f.last_ns) f.last_ns = t;
   if (t < f.first_ns) f.first_ns = t;  // out-of-order capture timestamps

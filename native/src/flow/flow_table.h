@@ -124,6 +124,7 @@ class FlowTable {
   uint32_t insert(const ParsedPacket& p);
   // Returns kEventNewFlow / kEventEstablished for the packet.
   uint32_t update(uint32_t idx, const ParsedPacket& p);
+  uint32_t restart(uint32_t idx, const ParsedPacket& p, EndReason cut);
   enum : uint32_t { kEventNewFlow = 1, kEventEstablished = 2 };
   void start_flow(Flow& f, const ParsedPacket& p);
   void export_flow(uint32_t idx, EndReason reason);
