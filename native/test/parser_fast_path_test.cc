@@ -130,5 +130,66 @@ TEST(ParserFastPath, TheCorpusGivesWhatTheGeneralPathGives) {
   EXPECT_GT(p.accepted, p.fast_taken);
 }
 
+// parse_burst() against parse() one packet at a time: the same packets kept,
+// in order, byte for byte, and the same counters, on every frame of the corpus
+// and the mutated frames, in bursts of several sizes (so fast-path and
+// general-path packets share bursts, and bursts end anywhere).
+TEST(ParserFastPath, BurstsGiveWhatSinglePacketsGive) {
+  std::vector<ReadPacket> frames;
+  const std::filesystem::path corpus = std::filesystem::path(TAPLINE_SOURCE_ROOT) / ".." / "shared" / "pcaps" / "tcpdump-tests";
+  if (std::filesystem::is_directory(corpus)) {
+    for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+      try {
+        auto r = CaptureFileReader::open(entry.path().string());
+        for (ReadPacket& pkt : read_all(*r)) frames.push_back(std::move(pkt));
+      } catch (const CaptureFileError&) {
+      }
+    }
+  }
+  uint64_t ts = kT0;
+  for (const Bytes& base : base_frames()) {
+    for (size_t len = 0; len <= base.size(); ++len) frames.push_back({prefix(base, len), 0, ts++, kLinkEthernet, 6});
+    for (size_t at = 0; at < std::min<size_t>(base.size(), 14 + 20 + 32); ++at) {
+      Bytes m = base;
+      m[at] = static_cast<uint8_t>(base[at] + 1);
+      frames.push_back({m, static_cast<uint32_t>(m.size() + at % 3), ts++, kLinkEthernet, 6});
+    }
+  }
+  ASSERT_GT(frames.size(), 2000u);
+  std::vector<RawPacket> raw(frames.size());
+  for (size_t i = 0; i < frames.size(); ++i) {
+    const ReadPacket& f = frames[i];
+    raw[i].data = f.data.data();
+    raw[i].caplen = static_cast<uint32_t>(f.data.size());
+    raw[i].wirelen = f.wirelen != 0 ? f.wirelen : raw[i].caplen;
+    raw[i].ts_ns = f.ts_ns;
+    raw[i].linktype = f.linktype;
+    raw[i].ts_digits = f.ts_digits;
+  }
+  Parser single;
+  std::vector<ParsedPacket> want(raw.size());
+  size_t kept = 0;
+  for (const RawPacket& r : raw) {
+    std::memset(&want[kept], 0xA5, sizeof(ParsedPacket));
+    kept += single.parse(r, want[kept]) ? 1 : 0;
+  }
+  ASSERT_GT(kept, 1000u);
+  for (uint32_t burst : {1u, 7u, 32u}) {
+    Parser bursts;
+    std::vector<ParsedPacket> got(raw.size());
+    std::memset(static_cast<void*>(got.data()), 0xA5, got.size() * sizeof(ParsedPacket));
+    size_t k = 0;
+    for (size_t i = 0; i < raw.size(); i += burst) {
+      const uint32_t n = static_cast<uint32_t>(std::min<size_t>(burst, raw.size() - i));
+      k += bursts.parse_burst(&raw[i], n, &got[k]);
+    }
+    ASSERT_EQ(k, kept) << "burst " << burst;
+    for (size_t i = 0; i < kept; ++i) {
+      ASSERT_EQ(std::memcmp(&got[i], &want[i], sizeof(ParsedPacket)), 0) << "burst " << burst << ", packet " << i;
+    }
+    EXPECT_EQ(all_counts(bursts.stats()), all_counts(single.stats())) << "burst " << burst;
+  }
+}
+
 }  // namespace
 }  // namespace tapline::test

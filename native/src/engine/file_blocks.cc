@@ -73,10 +73,10 @@ bool FileBlocks::parse_next(Parser& parser) {
   for (uint32_t base = 0; base < b.framed; base += FlowTable::kBurst) {
     const uint32_t end = base + FlowTable::kBurst < b.framed ? base + FlowTable::kBurst : b.framed;
     for (uint32_t i = base; i < end; ++i) __builtin_prefetch(b.raw[i].data);
-    for (uint32_t i = base; i < end; ++i) {
-      ParsedPacket& p = b.parsed[k];
-      if (!parser.parse(b.raw[i], p)) continue;
-      b.owner[k++] = p.fragment != kNotDeferred ? FileBlock::kEveryWorker : static_cast<uint8_t>(worker_of(p.hash, workers_));
+    const uint32_t got = parser.parse_burst(&b.raw[base], end - base, &b.parsed[k]);
+    for (const uint32_t last = k + got; k < last; ++k) {
+      const ParsedPacket& p = b.parsed[k];
+      b.owner[k] = p.fragment != kNotDeferred ? FileBlock::kEveryWorker : static_cast<uint8_t>(worker_of(p.hash, workers_));
     }
   }
   b.parsed_count = k;

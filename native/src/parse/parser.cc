@@ -10,8 +10,115 @@ namespace tapline {
 Parser::Parser(const ParserConfig& config)
     : config_(config), frags_(config.fragment_sets, config.fragment_timeout_ns, config.hash_seed) {}
 
+// Most of what a capture carries in one straight line: untagged Ethernet II,
+// IPv4 without options and not a fragment, the whole IP packet captured, TCP
+// (its header inside the segment) or UDP. It decides before it writes
+// anything but `out`, and counts nothing (its callers count, per packet or
+// per burst), so a packet it declines goes through the general path as if it
+// had never looked; what it accepts ends with the same ParsedPacket the
+// general path gives, written in place (parser_fast_path_test checks both on
+// the corpus and on the edge of every condition below).
+inline __attribute__((always_inline)) Parser::FastPath Parser::fast_decode(const RawPacket& pkt, ParsedPacket& out) const {
+  const uint8_t* const f = pkt.data;
+  const uint32_t caplen = pkt.caplen;
+  if (pkt.linktype != kLinkEthernet || caplen < 14 + 20 + 8 || be16(f + 12) != ethertype::kIpv4) return FastPath::kDeclined;
+  const uint8_t* const h = f + 14;
+  const uint32_t total = be16(h + 2);
+  const uint8_t proto = h[9];
+  if (h[0] != 0x45 || (be16(h + 6) & 0x3FFF) != 0 || total > caplen - 14) return FastPath::kDeclined;
+  const uint8_t* const l4 = h + 20;
+  uint32_t off = 0;
+  if (proto == ipproto::kTcp) {
+    if (total < 40) return FastPath::kDeclined;
+    off = (l4[12] >> 4) * 4u;
+    if (off < 20 || off > total - 20) return FastPath::kDeclined;
+  } else if (proto != ipproto::kUdp || total < 28) {
+    return FastPath::kDeclined;
+  }
+  // The canonical key as set_key() makes it: an IPv4 address is its first 4
+  // bytes (the other 12 are zero), so comparing the big-endian words is
+  // comparing the addresses.
+  const uint32_t s = be32(h + 12), t = be32(h + 16);
+  const uint16_t sport = be16(l4), dport = be16(l4 + 2);
+  const bool src_is_a = s != t ? s < t : sport <= dport;
+  FlowKey& k = out.key;
+  std::memset(k.addr_a, 0, sizeof k.addr_a + sizeof k.addr_b);
+  std::memcpy(k.addr_a, src_is_a ? h + 12 : h + 16, 4);
+  std::memcpy(k.addr_b, src_is_a ? h + 16 : h + 12, 4);
+  k.port_a = src_is_a ? sport : dport;
+  k.port_b = src_is_a ? dport : sport;
+  k.vlan = kNoVlan;
+  k.proto = proto;
+  k.ip_version = 4;
+  const FlowHashes fh = hash_flow_key(k, config_.hash_seed);
+  out.ts_ns = pkt.ts_ns;
+  out.hash = fh.hash;
+  out.sig = fh.sig;
+  out.ip_bytes = total;
+  out.side = src_is_a ? kSideA : kSideB;
+  out.ts_digits = pkt.ts_digits;
+  out.fragment = kNotDeferred;
+  out.fragment_id = 0;
+  if (proto == ipproto::kTcp) {
+    const uint32_t payload = total - 20 - off;
+    out.tcp_flags = l4[13];
+    out.tcp.seq = be32(l4 + 4);
+    out.tcp.ack = be32(l4 + 8);
+    out.tcp.payload = static_cast<uint16_t>(payload < 0xFFFFu ? payload : 0xFFFFu);
+    out.tcp.ok = 1;
+    out.tcp.pad = 0;
+    return FastPath::kTcp;
+  }
+  out.tcp_flags = 0;
+  out.tcp = TcpSeg{};
+  return FastPath::kUdp;
+}
+
+uint32_t Parser::parse_burst(const RawPacket* raw, uint32_t n, ParsedPacket* out) {
+  uint32_t k = 0;
+  uint64_t fast = 0, fast_tcp = 0, fast_wire = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const RawPacket& pkt = raw[i];
+    if (config_.fast_path) {
+      const FastPath r = fast_decode(pkt, out[k]);
+      if (r != FastPath::kDeclined) {
+        ++k;
+        ++fast;
+        fast_tcp += r == FastPath::kTcp ? 1 : 0;
+        fast_wire += pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen;
+        continue;
+      }
+    }
+    k += general(pkt, out[k]) ? 1 : 0;
+  }
+  if (fast != 0) count_fast(fast, fast_tcp, fast_wire);
+  return k;
+}
+
 bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
   if (config_.fast_path && fast_ipv4(pkt, out)) return true;
+  return general(pkt, out);
+}
+
+bool Parser::fast_ipv4(const RawPacket& pkt, ParsedPacket& out) {
+  const FastPath r = fast_decode(pkt, out);
+  if (r == FastPath::kDeclined) return false;
+  count_fast(1, r == FastPath::kTcp ? 1 : 0, pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
+  return true;
+}
+
+// What the general path counts for packets the straight-line path took.
+void Parser::count_fast(uint64_t packets, uint64_t tcp, uint64_t wire_bytes) {
+  stats_.packets.add(packets);
+  stats_.wire_bytes.add(wire_bytes);
+  stats_.proto.ethernet.add(packets);
+  stats_.proto.ipv4.add(packets);
+  stats_.proto.tcp.add(tcp);
+  stats_.proto.udp.add(packets - tcp);
+  stats_.flow_packets.add(packets);
+}
+
+bool Parser::general(const RawPacket& pkt, ParsedPacket& out) {
   stats_.packets.add();
   stats_.wire_bytes.add(pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
   uncaptured_ = pkt.wirelen > pkt.caplen ? pkt.wirelen - pkt.caplen : 0;
@@ -26,69 +133,6 @@ bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
   d.fragment = kNotDeferred;
   d.fragment_id = 0;
   if (!link(Cursor{pkt.data, pkt.data + pkt.caplen}, pkt.linktype, d)) return false;
-  finish(d, out);
-  out.ts_ns = pkt.ts_ns;
-  out.ts_digits = pkt.ts_digits;
-  stats_.flow_packets.add();
-  return true;
-}
-
-// Most of what a capture carries in one straight line: untagged Ethernet II,
-// IPv4 without options and not a fragment, the whole IP packet captured, TCP
-// (its header inside the segment) or UDP. It decides before it counts
-// anything, so a packet it declines goes through the general path as if it
-// had never looked; what it accepts ends with the same ParsedPacket and the
-// same counters the general path gives (parser_fast_path_test checks both on
-// the corpus and on the edge of every condition below).
-bool Parser::fast_ipv4(const RawPacket& pkt, ParsedPacket& out) {
-  const uint8_t* const f = pkt.data;
-  const uint32_t caplen = pkt.caplen;
-  if (pkt.linktype != kLinkEthernet || caplen < 14 + 20 + 8 || be16(f + 12) != ethertype::kIpv4) return false;
-  const uint8_t* const h = f + 14;
-  const uint32_t total = be16(h + 2);
-  const uint8_t proto = h[9];
-  if (h[0] != 0x45 || (be16(h + 6) & 0x3FFF) != 0 || total > caplen - 14) return false;
-  const uint8_t* const l4 = h + 20;
-  uint32_t off = 0;
-  if (proto == ipproto::kTcp) {
-    if (total < 40) return false;
-    off = (l4[12] >> 4) * 4u;
-    if (off < 20 || off > total - 20) return false;
-  } else if (proto != ipproto::kUdp || total < 28) {
-    return false;
-  }
-  Decoded d;
-  std::memset(d.src, 0, sizeof d.src);
-  std::memset(d.dst, 0, sizeof d.dst);
-  std::memcpy(d.src, h + 12, 4);
-  std::memcpy(d.dst, h + 16, 4);
-  d.sport = be16(l4);
-  d.dport = be16(l4 + 2);
-  d.vlan = kNoVlan;
-  d.proto = proto;
-  d.ip_version = 4;
-  d.ip_bytes = total;
-  d.icmp_one_way = false;
-  d.l4_len = total - 20;
-  d.tcp = TcpSeg{};
-  d.fragment = kNotDeferred;
-  d.fragment_id = 0;
-  if (proto == ipproto::kTcp) {
-    const uint32_t payload = d.l4_len - off;
-    d.tcp_flags = l4[13];
-    d.tcp.seq = be32(l4 + 4);
-    d.tcp.ack = be32(l4 + 8);
-    d.tcp.payload = static_cast<uint16_t>(payload < 0xFFFFu ? payload : 0xFFFFu);
-    d.tcp.ok = 1;
-    stats_.proto.tcp.add();
-  } else {
-    d.tcp_flags = 0;
-    stats_.proto.udp.add();
-  }
-  stats_.packets.add();
-  stats_.wire_bytes.add(pkt.wirelen > caplen ? pkt.wirelen : caplen);
-  stats_.proto.ethernet.add();
-  stats_.proto.ipv4.add();
   finish(d, out);
   out.ts_ns = pkt.ts_ns;
   out.ts_digits = pkt.ts_digits;
