@@ -131,6 +131,7 @@ class FlowTable {
   void release(uint32_t idx);
   uint32_t evict_for(uint32_t b1, uint32_t b2);
   uint32_t evict_stalest();
+  void prefetch_victims(uint32_t next) const;
   uint64_t deadline(const Flow& f) const;
   EndReason expiry_reason(const Flow& f) const;
   void wheel_add(uint32_t idx, uint64_t deadline_ns);
