@@ -211,11 +211,18 @@ BurstEvents FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
   }
   // Stage 3: account each packet in order. A hint can be stale (the flow was
   // ended or a flow of this burst was inserted since), so confirm the key.
+  // No hint means no slot of either bucket had the signature at stage 2, and
+  // only an insert since can have put one there: `inserted` has one bit per
+  // flow this burst inserted (6 bits of its signature), so a new flow skips
+  // the lookup unless an earlier new flow of the burst shares those bits.
+  uint64_t inserted = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
     uint32_t idx = hint[i];
-    if (idx == kNil || !(flows_[idx].key == p.key)) idx = lookup(p);
+    const uint64_t bit = 1ull << (p.sig >> 26);
+    if (idx == kNil ? (inserted & bit) != 0 : !(flows_[idx].key == p.key)) idx = lookup(p);
     if (idx == kNil) {
+      inserted |= bit;
       idx = insert(p);
       start_flow(flows_[idx], p);
       if (p.key.proto == kProtoTcp) track_tcp(flows_[idx], p);
