@@ -12,11 +12,15 @@
 // ratio of the best file run to the best replay.
 // --frame-only: the file engine's reader alone (read, frame, copy into blocks;
 // no parsing), best of 3: the most packets per second a file run can take in.
+// --drain-ceiling: what one consumer can take from full export rings (no
+// FILE): records copied out (Engine::drain) against read in place
+// (Engine::drain_each), 3 alternating rounds, best records per second of each.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -41,6 +45,7 @@ tapline::DetectConfig bench_detectors() {
 
 struct Run {
   uint64_t packets = 0, records = 0, alerts = 0;
+  uint64_t record_packets = 0;  // packets summed over the records the consumer read
   std::vector<double> per_worker_mpps;
   double total_mpps = 0;  // packets over the slowest worker's busy time
   double wall_mpps = 0;   // packets over the time from start() to the last record
@@ -50,19 +55,21 @@ Run run_once(const tapline::EngineConfig& config, const tapline::SourceConfig& s
   tapline::Engine engine(config, source);
   const auto t0 = std::chrono::steady_clock::now();
   engine.start();
-  std::vector<tapline::FlowRecord> buf(65536);
   std::vector<tapline::AlertEvent> alerts(1024);
+  uint64_t check = 0;
+  auto read = [&check](const tapline::FlowRecord& rec) { check += rec.packets[0] + rec.packets[1]; };
   Run r;
   // The consumer naps when the rings are empty: on a 2-core machine a
   // spinning consumer would take a worker's core.
   while (!engine.done()) {
-    const uint32_t n = engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
+    const uint32_t n = engine.drain_each(65536, read);
     r.records += n;
     r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
     if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  r.records += engine.drain(buf.data(), static_cast<uint32_t>(buf.size()));
+  r.records += engine.drain_each(UINT32_MAX, read);
   engine.join();
+  r.record_packets = check;
   const double wall_ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
   std::vector<std::pair<uint64_t, uint64_t>> per;  // packets, busy ns
@@ -104,12 +111,66 @@ double frame_only_mpps(const std::string& path) {
   return packets * 1e3 / static_cast<double>(ns);
 }
 
+// A saturated consumer (the rings always full, as when many workers outrun
+// it): another thread fills a worker-sized ring (65,536 records, pushed one at
+// a time as Worker::emit does) and waits for it to be emptied; this thread
+// waits for it to be full and drains it whole, copying out (pop_bulk, as
+// Engine::drain) or reading in place (consume, as Engine::drain_each), `fills`
+// times. Returns records per second over the drains alone, and checks that
+// every record arrived intact.
+double drain_rate(bool in_place) {
+  constexpr uint32_t kRing = 65536;
+  constexpr uint32_t kFills = 200;
+  tapline::SpscRing<tapline::FlowRecord> ring(kRing);
+  std::vector<tapline::FlowRecord> buf(in_place ? 0 : kRing);
+  std::thread producer([&ring] {
+    tapline::FlowRecord r{};
+    for (uint64_t fill = 0, i = 0; fill < kFills; ++fill) {
+      while (ring.size() != 0) std::this_thread::yield();
+      for (uint32_t k = 0; k < kRing; ++k, ++i) {
+        r.first_ns = i;
+        r.packets[0] = i & 0xFF;
+        ring.push(r);
+      }
+    }
+  });
+  uint64_t got = 0, check = 0, busy_ns = 0;
+  for (uint32_t fill = 0; fill < kFills; ++fill) {
+    while (ring.size() != kRing) std::this_thread::yield();
+    const auto a = std::chrono::steady_clock::now();
+    uint32_t n = 0;
+    if (in_place) {
+      n = ring.consume(kRing, [&check](const tapline::FlowRecord& r) { check += r.packets[0]; });
+    } else {
+      n = ring.pop_bulk(buf.data(), kRing);
+      for (uint32_t i = 0; i < n; ++i) check += buf[i].packets[0];  // what a consumer reads at least
+    }
+    busy_ns += static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - a).count());
+    got += n;
+  }
+  producer.join();
+  if (got != uint64_t{kFills} * kRing || check != got / 256 * (255 * 256 / 2)) {
+    throw std::runtime_error("drain ceiling: records lost or changed");
+  }
+  return got * 1e3 / static_cast<double>(busy_ns);
+}
+
+void drain_ceiling() {
+  double best[2] = {0, 0};
+  for (int round = 0; round < 3; ++round) {
+    for (int in_place = 0; in_place < 2; ++in_place) best[in_place] = std::max(best[in_place], drain_rate(in_place != 0));
+  }
+  std::printf("{\"recordBytes\":%zu,\"copyOutMrecordsPerSec\":%.1f,\"inPlaceMrecordsPerSec\":%.1f,\"ratio\":%.2f}\n",
+              sizeof(tapline::FlowRecord), best[0], best[1], best[0] > 0 ? best[1] / best[0] : 0.0);
+}
+
 void print_run(const char* label, uint32_t workers, const Run& r) {
   std::printf("{%s\"workers\":%u,\"packets\":%llu,\"records\":%llu,\"alerts\":%llu,\"perWorkerMpps\":[", label, workers,
               static_cast<unsigned long long>(r.packets), static_cast<unsigned long long>(r.records),
               static_cast<unsigned long long>(r.alerts));
   for (size_t i = 0; i < r.per_worker_mpps.size(); ++i) std::printf("%s%.3f", i ? "," : "", r.per_worker_mpps[i]);
-  std::printf("],\"totalMpps\":%.3f,\"wallMpps\":%.3f}\n", r.total_mpps, r.wall_mpps);
+  std::printf("],\"totalMpps\":%.3f,\"wallMpps\":%.3f,\"recordPackets\":%llu}\n", r.total_mpps, r.wall_mpps,
+              static_cast<unsigned long long>(r.record_packets));
 }
 
 }  // namespace
@@ -125,6 +186,9 @@ int main(int argc, char** argv) {
     } else if (std::strncmp(argv[i], "--compare-detectors", 19) == 0) {
       compare_rounds = argv[i][19] == '=' ? static_cast<uint32_t>(std::atoi(argv[i] + 20)) : 2;
       if (compare_rounds == 0) compare_rounds = 1;
+    } else if (std::strcmp(argv[i], "--drain-ceiling") == 0) {
+      drain_ceiling();
+      return 0;
     } else if (std::strcmp(argv[i], "--frame-only") == 0) {
       frame_only = true;
     } else if (std::strncmp(argv[i], "--compare-file", 14) == 0) {
@@ -135,7 +199,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS] | --compare-file[=ROUNDS] | --frame-only]\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS] | --compare-file[=ROUNDS] | --frame-only] | --drain-ceiling\n",
                  argv[0]);
     return 2;
   }

@@ -1,8 +1,8 @@
 #include "engine_tasks.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
-#include <vector>
 
 #include "flow/record_json.h"
 #include "flow/record_packed.h"
@@ -45,12 +45,25 @@ DrainTask::DrainTask(Napi::Env env, EngineHandlePtr handle, uint32_t max_records
 
 void DrainTask::Execute() {
   Engine& engine = *handle_->engine;
-  std::vector<FlowRecord> records(max_records_);
+  // Records are encoded where they lie in the export rings (no copy out), at
+  // most kChunk at a time, so the workers get their slots back as it goes.
+  constexpr uint32_t kChunk = 1024;
+  data_ = new std::string();
+  const bool packed = encoding_ == BatchEncoding::kPacked;
+  const size_t guess = static_cast<size_t>(packed ? kPackedRecordBytes : 400) * std::min<uint32_t>(max_records_, 4096);
+  auto encode = [this, packed, guess](const FlowRecord& r) {
+    if (data_->capacity() < guess) data_->reserve(guess);  // once, at the first record
+    if (packed) {
+      append_record_packed(r, *data_);
+    } else {
+      append_record_json(r, *data_);
+    }
+  };
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms_);
   // Take what is there; if nothing is, wait (here, off the JS thread) until
   // records arrive, the engine finishes, or the wait runs out.
   for (;;) {
-    count_ = engine.drain(records.data(), max_records_);
+    count_ = engine.drain_each(std::min(max_records_, kChunk), encode);
     if (count_ != 0) break;
     if (engine.done()) {
       done_ = true;
@@ -61,18 +74,13 @@ void DrainTask::Execute() {
   }
   // Keep filling the batch while records keep coming and there is room.
   while (count_ != 0 && count_ < max_records_) {
-    const uint32_t more = engine.drain(records.data() + count_, max_records_ - count_);
+    const uint32_t more = engine.drain_each(std::min(max_records_ - count_, kChunk), encode);
     if (more == 0) break;
     count_ += more;
   }
-  if (count_ == 0) return;
-  data_ = new std::string();
-  if (encoding_ == BatchEncoding::kPacked) {
-    data_->reserve(static_cast<size_t>(count_) * kPackedRecordBytes);
-    for (uint32_t i = 0; i < count_; ++i) append_record_packed(records[i], *data_);
-  } else {
-    data_->reserve(static_cast<size_t>(count_) * 400);
-    for (uint32_t i = 0; i < count_; ++i) append_record_json(records[i], *data_);
+  if (count_ == 0) {
+    delete data_;
+    data_ = nullptr;
   }
 }
 

@@ -1,5 +1,6 @@
 // SpscRing: capacity rounding, push/pop order, full and empty, wrap-around,
-// partial bulk operations, and one producer thread against one consumer.
+// partial bulk operations, in-place consumption, and one producer thread
+// against one consumer.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -89,6 +90,60 @@ TEST(SpscRing, OneProducerOneConsumer) {
       out_of_order += out[i] != expect++;
       sum += out[i];
     }
+    if (n == 0) std::this_thread::yield();
+  }
+  producer.join();
+  EXPECT_EQ(out_of_order, 0u);
+  EXPECT_EQ(sum, kCount * (kCount - 1) / 2);
+  EXPECT_EQ(r.size(), 0u);
+}
+
+// consume(): the items pop_bulk would give, in order, read where they lie;
+// their slots are free only once it returns (the producer sees room then).
+TEST(SpscRing, ConsumeReadsInPlaceInOrderAndFreesAfter) {
+  SpscRing<uint32_t> r(8);
+  uint32_t next_in = 0, next_out = 0;
+  for (int round = 0; round < 1000; ++round) {
+    while (r.push(next_in)) ++next_in;  // full
+    const uint32_t want = 1 + round % 8;
+    uint32_t seen = 0;
+    const uint32_t got = r.consume(want, [&](const uint32_t& v) {
+      ASSERT_EQ(v, next_out + seen);
+      ASSERT_EQ(r.size(), 8u);  // nothing freed while the consumer reads
+      ++seen;
+    });
+    ASSERT_EQ(got, want);
+    ASSERT_EQ(seen, want);
+    next_out += got;
+    ASSERT_EQ(r.size(), next_in - next_out);
+  }
+  for (int i = 0; i < 3; ++i) r.push(next_in++);  // fewer than asked for: consume takes what is there
+  const uint64_t left = r.size();
+  uint32_t rest = 0;
+  EXPECT_EQ(r.consume(100, [&](const uint32_t& v) { EXPECT_EQ(v, next_out + rest++); }), left);
+  EXPECT_EQ(rest, left);
+  EXPECT_EQ(left, 3u);  // the last round (999 % 8 == 7) took all 8
+  EXPECT_EQ(r.consume(100, [](const uint32_t&) { ADD_FAILURE() << "empty ring"; }), 0u);
+}
+
+TEST(SpscRing, OneProducerOneConsumerInPlace) {
+  SpscRing<uint64_t> r(64);
+  constexpr uint64_t kCount = 200000;
+  std::thread producer([&] {
+    for (uint64_t v = 0; v < kCount;) {
+      if (r.push(v)) {
+        ++v;
+      } else {
+        std::this_thread::yield();
+      }
+    }
+  });
+  uint64_t expect = 0, sum = 0, out_of_order = 0;
+  while (expect < kCount) {
+    const uint32_t n = r.consume(32, [&](const uint64_t& v) {
+      out_of_order += v != expect++;
+      sum += v;
+    });
     if (n == 0) std::this_thread::yield();
   }
   producer.join();

@@ -44,6 +44,19 @@ class SpscRing {
     return k;
   }
 
+  // Consumer side, in place: calls f(item) on up to n items where they lie,
+  // then frees their slots (a consumer that reads each item once saves
+  // pop_bulk's copy). f must not touch the ring.
+  template <typename F>
+  uint32_t consume(uint32_t n, F&& f) {
+    const uint64_t tail = tail_.load(std::memory_order_relaxed);
+    if (head_cache_ - tail < n) head_cache_ = head_.load(std::memory_order_acquire);
+    const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(n, head_cache_ - tail));
+    for (uint32_t i = 0; i < k; ++i) f(static_cast<const T&>(slots_[(tail + i) & mask_]));
+    tail_.store(tail + k, std::memory_order_release);
+    return k;
+  }
+
   // Either side; approximate while the other side runs.
   uint64_t size() const {
     return head_.load(std::memory_order_acquire) - tail_.load(std::memory_order_acquire);

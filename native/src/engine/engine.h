@@ -76,6 +76,16 @@ class Engine {
 
   // Pops up to `max` finished records from the workers' export rings.
   uint32_t drain(FlowRecord* out, uint32_t max);
+  // The same records in the same order, handed to f(const FlowRecord&) where
+  // they lie in the rings instead of copied out (one copy fewer per record).
+  template <typename F>
+  uint32_t drain_each(uint32_t max, F&& f) {
+    uint32_t got = 0;
+    const uint32_t n = workers();
+    for (uint32_t i = 0; i < n && got < max; ++i) got += workers_[(drain_next_ + i) % n]->output().consume(max - got, f);
+    drain_next_ = (drain_next_ + 1) % n;  // no worker's ring starves the others
+    return got;
+  }
   // True once every worker has finished and every export ring is empty
   // (and the detectors' collector has emitted its final events).
   bool done() const;
