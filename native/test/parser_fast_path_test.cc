@@ -1,4 +1,4 @@
-// The parser's straight-line path (untagged Ethernet + IPv4 + TCP/UDP) against
+// The parser's straight-line path (untagged Ethernet + IPv4 or IPv6 + TCP/UDP) against
 // the general path it shortcuts: for every frame, both must accept or both
 // decline, fill the same ParsedPacket byte for byte, and leave the same
 // counters. Frames: every capture of the tcpdump corpus, and valid TCP and
@@ -41,7 +41,7 @@ bool fast_takes(const Bytes& frame, uint16_t linktype = kLinkEthernet, uint32_t 
   raw.linktype = linktype;
   raw.ts_digits = 6;
   ParsedPacket out;
-  return frame.size() > 0 && probe.fast_ipv4(raw, out);
+  return frame.size() > 0 && probe.fast_path(raw, out);
 }
 
 struct Pair {
@@ -73,6 +73,12 @@ std::vector<Bytes> base_frames() {
       udp_frame("172.16.0.9", 33333, "172.16.0.5", 53),
       eth_ip(ip("10.1.1.1"), ip("10.1.1.1"), 17, udp(7, 7, 0)),  // same address, same port
       eth_ip(ip("10.0.0.1"), ip("10.0.0.2"), 6, tcp(1, 2, tcpf::kSyn)) + pattern(6),  // Ethernet padding
+      tcp_frame("fd00::1", 40000, "fd00::2", 443, tcpf::kSyn),
+      tcp_frame("fd00::2", 443, "fd00::1", 40000, tcpf::kAck | tcpf::kPsh, 100),
+      eth_ip(ip("2001:db8::9"), ip("2001:db8::1"), 6, tcp(5555, 443, tcpf::kAck, 30, 8)),  // options
+      udp_frame("fd00:1::5", 53, "fd00:1::9", 33333, 40),
+      eth_ip(ip("fd00::7"), ip("fd00::7"), 17, udp(7, 7, 0)),                           // same address, same port
+      eth_ip(ip("fd00::1"), ip("fd00::2"), 17, udp(1, 2, 0)) + pattern(10),            // Ethernet padding
   };
 }
 
@@ -89,7 +95,7 @@ TEST(ParserFastPath, MutatedAndTruncatedFramesGiveWhatTheGeneralPathGives) {
         ASSERT_TRUE(p.same(prefix(base, len), kLinkEthernet, static_cast<uint32_t>(base.size()) + extra));
       }
     }
-    const size_t headers = std::min<size_t>(base.size(), 14 + 20 + 32);
+    const size_t headers = std::min<size_t>(base.size(), 14 + 40 + 32);
     for (size_t at = 0; at < headers; ++at) {
       for (uint8_t v : values) {
         Bytes m = base;
@@ -101,6 +107,11 @@ TEST(ParserFastPath, MutatedAndTruncatedFramesGiveWhatTheGeneralPathGives) {
     }
     ASSERT_TRUE(p.same(base, kLinkRaw));
     ASSERT_TRUE(p.same(vlan_tag(7, 0x0800, Bytes(base.begin() + 14, base.end())), kLinkEthernet));
+    // The same packet behind a VLAN tag: the general path's (the key carries the VLAN).
+    const uint16_t type = static_cast<uint16_t>(base[12] << 8 | base[13]);
+    const Bytes tagged = eth(0x8100, vlan_tag(7, type, Bytes(base.begin() + 14, base.end())));
+    ASSERT_FALSE(fast_takes(tagged));
+    ASSERT_TRUE(p.same(tagged, kLinkEthernet));
   }
   EXPECT_EQ(all_counts(p.fast.parser.stats()), all_counts(p.general.parser.stats()));
   EXPECT_GT(p.fast_taken, 1000u);
@@ -149,7 +160,7 @@ TEST(ParserFastPath, BurstsGiveWhatSinglePacketsGive) {
   uint64_t ts = kT0;
   for (const Bytes& base : base_frames()) {
     for (size_t len = 0; len <= base.size(); ++len) frames.push_back({prefix(base, len), 0, ts++, kLinkEthernet, 6});
-    for (size_t at = 0; at < std::min<size_t>(base.size(), 14 + 20 + 32); ++at) {
+    for (size_t at = 0; at < std::min<size_t>(base.size(), 14 + 40 + 32); ++at) {
       Bytes m = base;
       m[at] = static_cast<uint8_t>(base[at] + 1);
       frames.push_back({m, static_cast<uint32_t>(m.size() + at % 3), ts++, kLinkEthernet, 6});

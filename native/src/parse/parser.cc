@@ -11,29 +11,35 @@ Parser::Parser(const ParserConfig& config)
     : config_(config), frags_(config.fragment_sets, config.fragment_timeout_ns, config.hash_seed) {}
 
 // Most of what a capture carries in one straight line: untagged Ethernet II,
-// IPv4 without options and not a fragment, the whole IP packet captured, TCP
-// (its header inside the segment) or UDP. It decides before it writes
-// anything but `out`, and counts nothing (its callers count, per packet or
-// per burst), so a packet it declines goes through the general path as if it
-// had never looked; what it accepts ends with the same ParsedPacket the
-// general path gives, written in place (parser_fast_path_test checks both on
-// the corpus and on the edge of every condition below).
-inline __attribute__((always_inline)) Parser::FastPath Parser::fast_decode(const RawPacket& pkt, ParsedPacket& out) const {
-  const uint8_t* const f = pkt.data;
+// IPv4 without options and not a fragment, or IPv6 without extension headers,
+// the whole IP packet captured, TCP (its header inside the segment) or UDP. It
+// decides before it writes anything but `out`, and counts nothing (its callers
+// count, per packet or per burst), so a packet it declines goes through the
+// general path as if it had never looked; what it accepts ends with the same
+// ParsedPacket the general path gives, written in place (parser_fast_path_test
+// checks both on the corpus and on the edge of every condition below).
+inline __attribute__((always_inline)) uint32_t Parser::fast_decode(const RawPacket& pkt, ParsedPacket& out) const {
+  if (pkt.linktype != kLinkEthernet || pkt.caplen < 14 + 20 + 8) return kFastDeclined;
+  const uint16_t type = be16(pkt.data + 12);
+  if (type == ethertype::kIpv4) return fast_ipv4(pkt, out);
+  if (type == ethertype::kIpv6) return fast_ipv6(pkt, out);
+  return kFastDeclined;
+}
+
+inline __attribute__((always_inline)) uint32_t Parser::fast_ipv4(const RawPacket& pkt, ParsedPacket& out) const {
   const uint32_t caplen = pkt.caplen;
-  if (pkt.linktype != kLinkEthernet || caplen < 14 + 20 + 8 || be16(f + 12) != ethertype::kIpv4) return FastPath::kDeclined;
-  const uint8_t* const h = f + 14;
+  const uint8_t* const h = pkt.data + 14;
   const uint32_t total = be16(h + 2);
   const uint8_t proto = h[9];
-  if (h[0] != 0x45 || (be16(h + 6) & 0x3FFF) != 0 || total > caplen - 14) return FastPath::kDeclined;
+  if (h[0] != 0x45 || (be16(h + 6) & 0x3FFF) != 0 || total > caplen - 14) return kFastDeclined;
   const uint8_t* const l4 = h + 20;
   uint32_t off = 0;
   if (proto == ipproto::kTcp) {
-    if (total < 40) return FastPath::kDeclined;
+    if (total < 40) return kFastDeclined;
     off = (l4[12] >> 4) * 4u;
-    if (off < 20 || off > total - 20) return FastPath::kDeclined;
+    if (off < 20 || off > total - 20) return kFastDeclined;
   } else if (proto != ipproto::kUdp || total < 28) {
-    return FastPath::kDeclined;
+    return kFastDeclined;
   }
   // The canonical key as set_key() makes it: an IPv4 address is its first 4
   // bytes (the other 12 are zero), so comparing the big-endian words is
@@ -51,70 +57,103 @@ inline __attribute__((always_inline)) Parser::FastPath Parser::fast_decode(const
   k.proto = proto;
   k.ip_version = 4;
   const FlowHashes fh = hash_flow_key(k, config_.hash_seed);
-  out.ts_ns = pkt.ts_ns;
   out.hash = fh.hash;
   out.sig = fh.sig;
-  out.ip_bytes = total;
   out.side = src_is_a ? kSideA : kSideB;
+  return fast_finish(pkt, l4, proto, total, total - 20 - off, out);
+}
+
+inline __attribute__((always_inline)) uint32_t Parser::fast_ipv6(const RawPacket& pkt, ParsedPacket& out) const {
+  const uint32_t caplen = pkt.caplen;
+  const uint8_t* const h = pkt.data + 14;
+  // Payload length 0 (a jumbogram or a TSO capture) and a packet the frame
+  // does not hold whole are the general path's.
+  if (caplen < 14 + 40 + 8) return kFastDeclined;
+  const uint32_t payload = be16(h + 4);
+  const uint8_t proto = h[6];
+  if ((h[0] >> 4) != 6 || payload == 0 || payload > caplen - 14 - 40) return kFastDeclined;
+  const uint8_t* const l4 = h + 40;
+  uint32_t off = 0;
+  if (proto == ipproto::kTcp) {
+    if (payload < 20) return kFastDeclined;
+    off = (l4[12] >> 4) * 4u;
+    if (off < 20 || off > payload) return kFastDeclined;
+  } else if (proto != ipproto::kUdp || payload < 8) {
+    return kFastDeclined;
+  }
+  out.key.vlan = kNoVlan;
+  out.key.proto = proto;
+  out.key.ip_version = 6;
+  set_key(h + 8, h + 24, be16(l4), be16(l4 + 2), out);
+  return fast_finish(pkt, l4, proto, 40 + payload, payload - off, out) | kFastV6;
+}
+
+// The fields after the key, common to both straight lines.
+inline __attribute__((always_inline)) uint32_t Parser::fast_finish(const RawPacket& pkt, const uint8_t* l4, uint8_t proto,
+                                                                   uint32_t ip_bytes, uint32_t tcp_payload,
+                                                                   ParsedPacket& out) const {
+  out.ts_ns = pkt.ts_ns;
+  out.ip_bytes = ip_bytes;
   out.ts_digits = pkt.ts_digits;
   out.fragment = kNotDeferred;
   out.fragment_id = 0;
   if (proto == ipproto::kTcp) {
-    const uint32_t payload = total - 20 - off;
     out.tcp_flags = l4[13];
     out.tcp.seq = be32(l4 + 4);
     out.tcp.ack = be32(l4 + 8);
-    out.tcp.payload = static_cast<uint16_t>(payload < 0xFFFFu ? payload : 0xFFFFu);
+    out.tcp.payload = static_cast<uint16_t>(tcp_payload < 0xFFFFu ? tcp_payload : 0xFFFFu);
     out.tcp.ok = 1;
     out.tcp.pad = 0;
-    return FastPath::kTcp;
+    return kFastTcp;
   }
   out.tcp_flags = 0;
   out.tcp = TcpSeg{};
-  return FastPath::kUdp;
+  return kFastUdp;
 }
 
 uint32_t Parser::parse_burst(const RawPacket* raw, uint32_t n, ParsedPacket* out) {
   uint32_t k = 0;
-  uint64_t fast = 0, fast_tcp = 0, fast_wire = 0;
+  uint64_t fast = 0, fast_tcp = 0, fast_v6 = 0, fast_wire = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const RawPacket& pkt = raw[i];
     if (config_.fast_path) {
-      const FastPath r = fast_decode(pkt, out[k]);
-      if (r != FastPath::kDeclined) {
+      const uint32_t r = fast_decode(pkt, out[k]);
+      if (r != kFastDeclined) {
         ++k;
         ++fast;
-        fast_tcp += r == FastPath::kTcp ? 1 : 0;
+        fast_tcp += r & kFastTcp;
+        fast_v6 += (r & kFastV6) >> 2;
         fast_wire += pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen;
         continue;
       }
     }
     k += general(pkt, out[k]) ? 1 : 0;
   }
-  if (fast != 0) count_fast(fast, fast_tcp, fast_wire);
+  if (fast != 0) count_fast(fast, fast_tcp, fast_v6, fast_wire);
   return k;
 }
 
 bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
-  if (config_.fast_path && fast_ipv4(pkt, out)) return true;
+  if (config_.fast_path && fast_path(pkt, out)) return true;
   return general(pkt, out);
 }
 
-bool Parser::fast_ipv4(const RawPacket& pkt, ParsedPacket& out) {
-  const FastPath r = fast_decode(pkt, out);
-  if (r == FastPath::kDeclined) return false;
-  count_fast(1, r == FastPath::kTcp ? 1 : 0, pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
+bool Parser::fast_path(const RawPacket& pkt, ParsedPacket& out) {
+  const uint32_t r = fast_decode(pkt, out);
+  if (r == kFastDeclined) return false;
+  count_fast(1, r & kFastTcp, (r & kFastV6) >> 2, pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
   return true;
 }
 
 // What the general path counts for packets the straight-line path took.
-void Parser::count_fast(uint64_t packets, uint64_t tcp, uint64_t wire_bytes) {
+void Parser::count_fast(uint64_t packets, uint64_t tcp, uint64_t v6, uint64_t wire_bytes) {
   stats_.packets.add(packets);
   stats_.wire_bytes.add(wire_bytes);
   stats_.proto.ethernet.add(packets);
-  stats_.proto.ipv4.add(packets);
-  stats_.proto.tcp.add(tcp);
-  stats_.proto.udp.add(packets - tcp);
+  if (packets != v6) stats_.proto.ipv4.add(packets - v6);
+  if (v6 != 0) stats_.proto.ipv6.add(v6);
+  if (tcp != 0) stats_.proto.tcp.add(tcp);
+  if (packets != tcp) stats_.proto.udp.add(packets - tcp);
   stats_.flow_packets.add(packets);
 }
 

@@ -66,7 +66,7 @@ class Parser {
 
   // The straight-line path alone (parse() tries it first): true and `out` filled when it takes
   // the packet, false, with nothing counted, when the general path must decide. Public for its test.
-  bool fast_ipv4(const RawPacket& pkt, ParsedPacket& out);
+  bool fast_path(const RawPacket& pkt, ParsedPacket& out);
   // Deferred fragments (ParserConfig::defer_fragments), in capture order on every
   // worker, which keeps every worker's fragment table the table one parser would have:
   // a first fragment is remembered, a later one takes its ports (new key and hashes).
@@ -76,9 +76,14 @@ class Parser {
   size_t memory_bytes() const { return frags_.memory_bytes(); }
 
  private:
-  enum class FastPath : uint8_t { kDeclined, kTcp, kUdp };
-  FastPath fast_decode(const RawPacket& pkt, ParsedPacket& out) const;
-  void count_fast(uint64_t packets, uint64_t tcp, uint64_t wire_bytes);
+  // fast_decode(): kFastDeclined, or kFastTcp / kFastUdp, | kFastV6 for IPv6.
+  enum : uint32_t { kFastDeclined = 0, kFastTcp = 1, kFastUdp = 2, kFastV6 = 4 };
+  uint32_t fast_decode(const RawPacket& pkt, ParsedPacket& out) const;
+  uint32_t fast_ipv4(const RawPacket& pkt, ParsedPacket& out) const;
+  uint32_t fast_ipv6(const RawPacket& pkt, ParsedPacket& out) const;
+  uint32_t fast_finish(const RawPacket& pkt, const uint8_t* l4, uint8_t proto, uint32_t ip_bytes, uint32_t tcp_payload,
+                       ParsedPacket& out) const;
+  void count_fast(uint64_t packets, uint64_t tcp, uint64_t v6, uint64_t wire_bytes);
   bool general(const RawPacket& pkt, ParsedPacket& out);  // parse() without the straight-line path
   bool link(Cursor c, uint16_t linktype, Decoded& d);
   bool ethertype(Cursor c, uint16_t type, Decoded& d);
