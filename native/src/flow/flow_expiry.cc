@@ -65,11 +65,6 @@ void FlowTable::expire_slot(uint32_t slot, uint64_t now_ns) {
   }
 }
 
-// The pool is full: evict the flow whose deadline comes first, found from the
-// timer wheel (one flow touched in the common case, where scanning the two
-// candidate buckets would touch up to 16 cold flows). Flows that were seen
-// since they were slotted are moved to their real slot on the way, so the
-// victim is the stalest flow up to the wheel's 250 ms resolution.
 // A full pool under a churn of new flows (a flood) evicts one flow per packet,
 // and each eviction touches flows and buckets no packet brought into cache:
 // the victim (read for its record, unlinked), its two buckets, and the next
@@ -90,6 +85,11 @@ void FlowTable::prefetch_victims(uint32_t next) const {
   __builtin_prefetch(after + 128, 1);
 }
 
+// The pool is full: evict the flow whose deadline comes first, found from the
+// timer wheel (one flow touched in the common case, where scanning the two
+// candidate buckets would touch up to 16 cold flows). Flows that were seen
+// since they were slotted are moved to their real slot on the way, so the
+// victim is the stalest flow up to the wheel's 250 ms resolution.
 uint32_t FlowTable::evict_stalest() {
   // Start where the last victim was found: the slots before it were empty
   // then, and only flows closed since (2 s linger) can have landed there.

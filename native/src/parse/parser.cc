@@ -66,11 +66,11 @@ inline __attribute__((always_inline)) uint32_t Parser::fast_ipv4(const RawPacket
 inline __attribute__((always_inline)) uint32_t Parser::fast_ipv6(const RawPacket& pkt, ParsedPacket& out) const {
   const uint32_t caplen = pkt.caplen;
   const uint8_t* const h = pkt.data + 14;
-  // Payload length 0 (a jumbogram or a TSO capture) and a packet the frame
-  // does not hold whole are the general path's.
   if (caplen < 14 + 40 + 8) return kFastDeclined;
   const uint32_t payload = be16(h + 4);
   const uint8_t proto = h[6];
+  // Payload length 0 (a jumbogram or a TSO capture), a packet the frame does
+  // not hold whole, and extension headers (proto below) are the general path's.
   if ((h[0] >> 4) != 6 || payload == 0 || payload > caplen - 14 - 40) return kFastDeclined;
   const uint8_t* const l4 = h + 40;
   uint32_t off = 0;
