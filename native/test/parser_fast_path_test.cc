@@ -1,4 +1,4 @@
-// The parser's straight-line path (untagged Ethernet + IPv4 or IPv6 + TCP/UDP) against
+// The parser's straight-line path (Ethernet, one VLAN tag or none, IPv4 or IPv6, TCP/UDP) against
 // the general path it shortcuts: for every frame, both must accept or both
 // decline, fill the same ParsedPacket byte for byte, and leave the same
 // counters. Frames: every capture of the tcpdump corpus, and valid TCP and
@@ -79,6 +79,10 @@ std::vector<Bytes> base_frames() {
       udp_frame("fd00:1::5", 53, "fd00:1::9", 33333, 40),
       eth_ip(ip("fd00::7"), ip("fd00::7"), 17, udp(7, 7, 0)),                           // same address, same port
       eth_ip(ip("fd00::1"), ip("fd00::2"), 17, udp(1, 2, 0)) + pattern(10),            // Ethernet padding
+      // One VLAN tag (802.1Q, 802.1ad, the old 0x9100): the tag names the flow's VLAN.
+      eth(0x8100, vlan_tag(0x2007, 0x0800, ipv4(ip("10.0.0.1"), ip("10.0.0.2"), 6, tcp(40000, 80, tcpf::kSyn)))),
+      eth(0x88a8, vlan_tag(0x0FFF, 0x86dd, ipv6(ip("fd00::1"), ip("fd00::2"), 17, udp(53, 5353, 12)))),
+      eth(0x9100, vlan_tag(0x0001, 0x0800, ipv4(ip("10.9.0.1"), ip("10.9.0.2"), 17, udp(1, 2, 0)))) + pattern(4),
   };
 }
 
@@ -95,7 +99,7 @@ TEST(ParserFastPath, MutatedAndTruncatedFramesGiveWhatTheGeneralPathGives) {
         ASSERT_TRUE(p.same(prefix(base, len), kLinkEthernet, static_cast<uint32_t>(base.size()) + extra));
       }
     }
-    const size_t headers = std::min<size_t>(base.size(), 14 + 40 + 32);
+    const size_t headers = std::min<size_t>(base.size(), 18 + 40 + 32);
     for (size_t at = 0; at < headers; ++at) {
       for (uint8_t v : values) {
         Bytes m = base;
@@ -107,10 +111,12 @@ TEST(ParserFastPath, MutatedAndTruncatedFramesGiveWhatTheGeneralPathGives) {
     }
     ASSERT_TRUE(p.same(base, kLinkRaw));
     ASSERT_TRUE(p.same(vlan_tag(7, 0x0800, Bytes(base.begin() + 14, base.end())), kLinkEthernet));
-    // The same packet behind a VLAN tag: the general path's (the key carries the VLAN).
+    // The same packet behind one more VLAN tag: the straight line takes one
+    // tag, a second one is the general path's.
     const uint16_t type = static_cast<uint16_t>(base[12] << 8 | base[13]);
+    const bool untagged = type == 0x0800 || type == 0x86dd;
     const Bytes tagged = eth(0x8100, vlan_tag(7, type, Bytes(base.begin() + 14, base.end())));
-    ASSERT_FALSE(fast_takes(tagged));
+    ASSERT_EQ(fast_takes(tagged), untagged);
     ASSERT_TRUE(p.same(tagged, kLinkEthernet));
   }
   EXPECT_EQ(all_counts(p.fast.parser.stats()), all_counts(p.general.parser.stats()));
@@ -160,7 +166,7 @@ TEST(ParserFastPath, BurstsGiveWhatSinglePacketsGive) {
   uint64_t ts = kT0;
   for (const Bytes& base : base_frames()) {
     for (size_t len = 0; len <= base.size(); ++len) frames.push_back({prefix(base, len), 0, ts++, kLinkEthernet, 6});
-    for (size_t at = 0; at < std::min<size_t>(base.size(), 14 + 40 + 32); ++at) {
+    for (size_t at = 0; at < std::min<size_t>(base.size(), 18 + 40 + 32); ++at) {
       Bytes m = base;
       m[at] = static_cast<uint8_t>(base[at] + 1);
       frames.push_back({m, static_cast<uint32_t>(m.size() + at % 3), ts++, kLinkEthernet, 6});

@@ -10,9 +10,10 @@ namespace tapline {
 Parser::Parser(const ParserConfig& config)
     : config_(config), frags_(config.fragment_sets, config.fragment_timeout_ns, config.hash_seed) {}
 
-// Most of what a capture carries in one straight line: untagged Ethernet II,
-// IPv4 without options and not a fragment, or IPv6 without extension headers,
-// the whole IP packet captured, TCP (its header inside the segment) or UDP. It
+// Most of what a capture carries in one straight line: Ethernet II, untagged
+// or with one VLAN tag, IPv4 without options and not a fragment, or IPv6
+// without extension headers, the whole IP packet captured, TCP (its header
+// inside the segment) or UDP. It
 // decides before it writes anything but `out`, and counts nothing (its callers
 // count, per packet or per burst), so a packet it declines goes through the
 // general path as if it had never looked; what it accepts ends with the same
@@ -21,17 +22,30 @@ Parser::Parser(const ParserConfig& config)
 inline __attribute__((always_inline)) uint32_t Parser::fast_decode(const RawPacket& pkt, ParsedPacket& out) const {
   if (pkt.linktype != kLinkEthernet || pkt.caplen < 14 + 20 + 8) return kFastDeclined;
   const uint16_t type = be16(pkt.data + 12);
-  if (type == ethertype::kIpv4) return fast_ipv4(pkt, out);
-  if (type == ethertype::kIpv6) return fast_ipv6(pkt, out);
+  if (type == ethertype::kIpv4) return fast_ipv4(pkt, 14, kNoVlan, out);
+  if (type == ethertype::kIpv6) return fast_ipv6(pkt, 14, kNoVlan, out);
+  if (type == ethertype::kVlan || type == ethertype::kQinq || type == ethertype::kQinqOld) {
+    // One tag, as the general path reads it: the outermost tag names the
+    // flow's VLAN. A second tag is the general path's.
+    if (pkt.caplen < 18 + 20 + 8) return kFastDeclined;
+    const uint16_t vlan = be16(pkt.data + 14) & 0x0FFF;
+    const uint16_t inner = be16(pkt.data + 16);
+    const uint32_t r = inner == ethertype::kIpv4   ? fast_ipv4(pkt, 18, vlan, out)
+                       : inner == ethertype::kIpv6 ? fast_ipv6(pkt, 18, vlan, out)
+                                                   : kFastDeclined;
+    return r == kFastDeclined ? kFastDeclined : r | kFastVlan;
+  }
   return kFastDeclined;
 }
 
-inline __attribute__((always_inline)) uint32_t Parser::fast_ipv4(const RawPacket& pkt, ParsedPacket& out) const {
+// l2: the IP header's offset (14, or 18 behind a tag); vlan: the key's VLAN.
+inline __attribute__((always_inline)) uint32_t Parser::fast_ipv4(const RawPacket& pkt, uint32_t l2, uint16_t vlan,
+                                                                 ParsedPacket& out) const {
   const uint32_t caplen = pkt.caplen;
-  const uint8_t* const h = pkt.data + 14;
+  const uint8_t* const h = pkt.data + l2;
   const uint32_t total = be16(h + 2);
   const uint8_t proto = h[9];
-  if (h[0] != 0x45 || (be16(h + 6) & 0x3FFF) != 0 || total > caplen - 14) return kFastDeclined;
+  if (h[0] != 0x45 || (be16(h + 6) & 0x3FFF) != 0 || total > caplen - l2) return kFastDeclined;
   const uint8_t* const l4 = h + 20;
   uint32_t off = 0;
   if (proto == ipproto::kTcp) {
@@ -53,7 +67,7 @@ inline __attribute__((always_inline)) uint32_t Parser::fast_ipv4(const RawPacket
   std::memcpy(k.addr_b, src_is_a ? h + 16 : h + 12, 4);
   k.port_a = src_is_a ? sport : dport;
   k.port_b = src_is_a ? dport : sport;
-  k.vlan = kNoVlan;
+  k.vlan = vlan;
   k.proto = proto;
   k.ip_version = 4;
   const FlowHashes fh = hash_flow_key(k, config_.hash_seed);
@@ -63,15 +77,16 @@ inline __attribute__((always_inline)) uint32_t Parser::fast_ipv4(const RawPacket
   return fast_finish(pkt, l4, proto, total, total - 20 - off, out);
 }
 
-inline __attribute__((always_inline)) uint32_t Parser::fast_ipv6(const RawPacket& pkt, ParsedPacket& out) const {
+inline __attribute__((always_inline)) uint32_t Parser::fast_ipv6(const RawPacket& pkt, uint32_t l2, uint16_t vlan,
+                                                                 ParsedPacket& out) const {
   const uint32_t caplen = pkt.caplen;
-  const uint8_t* const h = pkt.data + 14;
-  if (caplen < 14 + 40 + 8) return kFastDeclined;
+  const uint8_t* const h = pkt.data + l2;
+  if (caplen < l2 + 40 + 8) return kFastDeclined;
   const uint32_t payload = be16(h + 4);
   const uint8_t proto = h[6];
   // Payload length 0 (a jumbogram or a TSO capture), a packet the frame does
   // not hold whole, and extension headers (proto below) are the general path's.
-  if ((h[0] >> 4) != 6 || payload == 0 || payload > caplen - 14 - 40) return kFastDeclined;
+  if ((h[0] >> 4) != 6 || payload == 0 || payload > caplen - l2 - 40) return kFastDeclined;
   const uint8_t* const l4 = h + 40;
   uint32_t off = 0;
   if (proto == ipproto::kTcp) {
@@ -81,7 +96,7 @@ inline __attribute__((always_inline)) uint32_t Parser::fast_ipv6(const RawPacket
   } else if (proto != ipproto::kUdp || payload < 8) {
     return kFastDeclined;
   }
-  out.key.vlan = kNoVlan;
+  out.key.vlan = vlan;
   out.key.proto = proto;
   out.key.ip_version = 6;
   set_key(h + 8, h + 24, be16(l4), be16(l4 + 2), out);
@@ -113,7 +128,7 @@ inline __attribute__((always_inline)) uint32_t Parser::fast_finish(const RawPack
 
 uint32_t Parser::parse_burst(const RawPacket* raw, uint32_t n, ParsedPacket* out) {
   uint32_t k = 0;
-  uint64_t fast = 0, fast_tcp = 0, fast_v6 = 0, fast_wire = 0;
+  uint64_t fast = 0, fast_tcp = 0, fast_v6 = 0, fast_vlan = 0, fast_wire = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const RawPacket& pkt = raw[i];
     if (config_.fast_path) {
@@ -123,13 +138,14 @@ uint32_t Parser::parse_burst(const RawPacket* raw, uint32_t n, ParsedPacket* out
         ++fast;
         fast_tcp += r & kFastTcp;
         fast_v6 += (r & kFastV6) >> 2;
+        fast_vlan += (r & kFastVlan) >> 3;
         fast_wire += pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen;
         continue;
       }
     }
     k += general(pkt, out[k]) ? 1 : 0;
   }
-  if (fast != 0) count_fast(fast, fast_tcp, fast_v6, fast_wire);
+  if (fast != 0) count_fast(fast, fast_tcp, fast_v6, fast_vlan, fast_wire);
   return k;
 }
 
@@ -141,15 +157,16 @@ bool Parser::parse(const RawPacket& pkt, ParsedPacket& out) {
 bool Parser::fast_path(const RawPacket& pkt, ParsedPacket& out) {
   const uint32_t r = fast_decode(pkt, out);
   if (r == kFastDeclined) return false;
-  count_fast(1, r & kFastTcp, (r & kFastV6) >> 2, pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
+  count_fast(1, r & kFastTcp, (r & kFastV6) >> 2, (r & kFastVlan) >> 3, pkt.wirelen > pkt.caplen ? pkt.wirelen : pkt.caplen);
   return true;
 }
 
 // What the general path counts for packets the straight-line path took.
-void Parser::count_fast(uint64_t packets, uint64_t tcp, uint64_t v6, uint64_t wire_bytes) {
+void Parser::count_fast(uint64_t packets, uint64_t tcp, uint64_t v6, uint64_t vlan, uint64_t wire_bytes) {
   stats_.packets.add(packets);
   stats_.wire_bytes.add(wire_bytes);
   stats_.proto.ethernet.add(packets);
+  if (vlan != 0) stats_.proto.vlan.add(vlan);
   if (packets != v6) stats_.proto.ipv4.add(packets - v6);
   if (v6 != 0) stats_.proto.ipv6.add(v6);
   if (tcp != 0) stats_.proto.tcp.add(tcp);

@@ -76,14 +76,14 @@ class Parser {
   size_t memory_bytes() const { return frags_.memory_bytes(); }
 
  private:
-  // fast_decode(): kFastDeclined, or kFastTcp / kFastUdp, | kFastV6 for IPv6.
-  enum : uint32_t { kFastDeclined = 0, kFastTcp = 1, kFastUdp = 2, kFastV6 = 4 };
+  // fast_decode(): kFastDeclined, or kFastTcp / kFastUdp, | kFastV6 for IPv6, | kFastVlan behind a tag.
+  enum : uint32_t { kFastDeclined = 0, kFastTcp = 1, kFastUdp = 2, kFastV6 = 4, kFastVlan = 8 };
   uint32_t fast_decode(const RawPacket& pkt, ParsedPacket& out) const;
-  uint32_t fast_ipv4(const RawPacket& pkt, ParsedPacket& out) const;
-  uint32_t fast_ipv6(const RawPacket& pkt, ParsedPacket& out) const;
+  uint32_t fast_ipv4(const RawPacket& pkt, uint32_t l2, uint16_t vlan, ParsedPacket& out) const;
+  uint32_t fast_ipv6(const RawPacket& pkt, uint32_t l2, uint16_t vlan, ParsedPacket& out) const;
   uint32_t fast_finish(const RawPacket& pkt, const uint8_t* l4, uint8_t proto, uint32_t ip_bytes, uint32_t tcp_payload,
                        ParsedPacket& out) const;
-  void count_fast(uint64_t packets, uint64_t tcp, uint64_t v6, uint64_t wire_bytes);
+  void count_fast(uint64_t packets, uint64_t tcp, uint64_t v6, uint64_t vlan, uint64_t wire_bytes);
   bool general(const RawPacket& pkt, ParsedPacket& out);  // parse() without the straight-line path
   bool link(Cursor c, uint16_t linktype, Decoded& d);
   bool ethertype(Cursor c, uint16_t type, Decoded& d);
