@@ -13,12 +13,12 @@ Parser::Parser(const ParserConfig& config)
 // Most of what a capture carries in one straight line: Ethernet II, untagged
 // or with one VLAN tag, IPv4 without options and not a fragment, or IPv6
 // without extension headers, the whole IP packet captured, TCP (its header
-// inside the segment) or UDP. It
-// decides before it writes anything but `out`, and counts nothing (its callers
-// count, per packet or per burst), so a packet it declines goes through the
-// general path as if it had never looked; what it accepts ends with the same
-// ParsedPacket the general path gives, written in place (parser_fast_path_test
-// checks both on the corpus and on the edge of every condition below).
+// inside the segment) or UDP. It decides before it writes anything but `out`,
+// and counts nothing (its callers count, per packet or per burst), so a packet
+// it declines goes through the general path as if it had never looked; what it
+// accepts ends with the same ParsedPacket the general path gives, written in
+// place (parser_fast_path_test checks both on the corpus and on the edge of
+// every condition below).
 inline __attribute__((always_inline)) uint32_t Parser::fast_decode(const RawPacket& pkt, ParsedPacket& out) const {
   if (pkt.linktype != kLinkEthernet || pkt.caplen < 14 + 20 + 8) return kFastDeclined;
   const uint16_t type = be16(pkt.data + 12);
