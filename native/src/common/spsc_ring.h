@@ -34,14 +34,10 @@ class SpscRing {
   }
   bool push(const T& item) { return push_bulk(&item, 1) == 1; }
 
-  // Consumer side.
+  // Consumer side: copies up to n items out.
   uint32_t pop_bulk(T* out, uint32_t n) {
-    const uint64_t tail = tail_.load(std::memory_order_relaxed);
-    if (head_cache_ - tail < n) head_cache_ = head_.load(std::memory_order_acquire);
-    const uint32_t k = static_cast<uint32_t>(std::min<uint64_t>(n, head_cache_ - tail));
-    for (uint32_t i = 0; i < k; ++i) out[i] = slots_[(tail + i) & mask_];
-    tail_.store(tail + k, std::memory_order_release);
-    return k;
+    uint32_t i = 0;
+    return consume(n, [out, &i](const T& item) { out[i++] = item; });
   }
 
   // Consumer side, in place: calls f(item) on up to n items where they lie,

@@ -192,13 +192,7 @@ void Engine::join() {
 
 uint32_t Engine::drain(FlowRecord* out, uint32_t max) {
   uint32_t got = 0;
-  const uint32_t n = workers();
-  for (uint32_t i = 0; i < n && got < max; ++i) {
-    Worker& w = *workers_[(drain_next_ + i) % n];
-    got += w.output().pop_bulk(out + got, max - got);
-  }
-  drain_next_ = (drain_next_ + 1) % n;  // no worker's ring starves the others
-  return got;
+  return drain_each(max, [out, &got](const FlowRecord& r) { out[got++] = r; });
 }
 
 bool Engine::done() const {

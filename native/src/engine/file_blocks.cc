@@ -72,7 +72,6 @@ bool FileBlocks::parse_next(Parser& parser) {
   uint32_t k = 0;
   for (uint32_t base = 0; base < b.framed; base += FlowTable::kBurst) {
     const uint32_t end = base + FlowTable::kBurst < b.framed ? base + FlowTable::kBurst : b.framed;
-    for (uint32_t i = base; i < end; ++i) __builtin_prefetch(b.raw[i].data);
     const uint32_t got = parser.parse_burst(&b.raw[base], end - base, &b.parsed[k]);
     for (const uint32_t last = k + got; k < last; ++k) {
       const ParsedPacket& p = b.parsed[k];

@@ -126,9 +126,6 @@ void Worker::run_feed(WorkerFeed& feed) {
       std::this_thread::yield();
       continue;
     }
-    // Headers of the whole burst first (DRAM latency outlasts one packet's
-    // parse), then parse while the later ones arrive.
-    for (uint32_t i = 0; i < n; ++i) __builtin_prefetch(raw[i].data);
     const uint32_t k = parser_.parse_burst(raw, n, parsed);
     if (k != 0) account(parsed, k);
   }

@@ -54,8 +54,8 @@ class Parser {
   // Decodes `pkt`. Returns true and fills `out` when the packet belongs to an
   // IP flow; returns false for non-IP and malformed packets (counted).
   bool parse(const RawPacket& pkt, ParsedPacket& out);
-  // A burst: parses raw[0..n) and writes the packets that belong to an IP
-  // flow to out[0..k), in order; returns k. The same results and counters as
+  // A burst: prefetches the headers of raw[0..n), parses them and writes the
+  // packets that belong to an IP flow to out[0..k), in order; returns k. The same results and counters as
   // parse() on each, but the straight-line path's counters are added once per
   // burst, not per packet.
   uint32_t parse_burst(const RawPacket* raw, uint32_t n, ParsedPacket* out);
