@@ -1,9 +1,9 @@
 #include "flow/flow_table.h"
 
-#include <emmintrin.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include "common/match8.h"
 
 namespace tapline {
 
@@ -22,14 +22,6 @@ uint32_t buckets_for(uint32_t capacity) {
   return n;
 }
 
-// Bitmask of the slots of `b` whose signature equals `sig`.
-inline uint32_t match_sig(const uint32_t* sigs, uint32_t sig) {
-  const __m128i s = _mm_set1_epi32(static_cast<int>(sig));
-  const __m128i lo = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sigs)), s);
-  const __m128i hi = _mm_cmpeq_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(sigs + 4)), s);
-  return static_cast<uint32_t>(_mm_movemask_ps(_mm_castsi128_ps(lo)) |
-                               (_mm_movemask_ps(_mm_castsi128_ps(hi)) << 4));
-}
 }  // namespace
 
 // A new record's TCP measurements: none yet. The sequence state (snd_max,
@@ -174,7 +166,7 @@ uint32_t FlowTable::lookup(const ParsedPacket& p) const {
   const uint32_t b[2] = {bucket_primary(p.hash), bucket_alternate(p.hash, p.sig)};
   for (uint32_t i = 0; i < 2; ++i) {
     const Bucket& bk = buckets_[b[i]];
-    for (uint32_t m = match_sig(bk.sig, p.sig); m != 0; m &= m - 1) {
+    for (uint32_t m = match8(bk.sig, p.sig); m != 0; m &= m - 1) {
       const uint32_t idx = bk.idx[__builtin_ctz(m)];
       if (flows_[idx].key == p.key) return idx;
     }
@@ -195,11 +187,11 @@ BurstEvents FlowTable::process_burst(const ParsedPacket* pkts, uint32_t n) {
     const ParsedPacket& p = pkts[i];
     hint[i] = kNil;
     const Bucket& b1 = buckets_[bucket_primary(p.hash)];
-    uint32_t m = match_sig(b1.sig, p.sig);
+    uint32_t m = match8(b1.sig, p.sig);
     const Bucket* bk = &b1;
     if (m == 0) {
       bk = &buckets_[bucket_alternate(p.hash, p.sig)];
-      m = match_sig(bk->sig, p.sig);
+      m = match8(bk->sig, p.sig);
     }
     if (m != 0) {
       hint[i] = bk->idx[__builtin_ctz(m)];
@@ -346,7 +338,7 @@ uint32_t FlowTable::insert(const ParsedPacket& p) {
   Bucket* target = nullptr;
   uint32_t slot = 0;
   for (Bucket* b : {&buckets_[b1], &buckets_[b2]}) {
-    const uint32_t empty = match_sig(b->sig, 0);
+    const uint32_t empty = match8(b->sig, 0);
     if (empty != 0) {
       target = b;
       slot = __builtin_ctz(empty);
@@ -358,7 +350,7 @@ uint32_t FlowTable::insert(const ParsedPacket& p) {
     free_[free_top_++] = idx;
     idx = evict_for(b1, b2);
     for (Bucket* b : {&buckets_[b1], &buckets_[b2]}) {
-      const uint32_t empty = match_sig(b->sig, 0);
+      const uint32_t empty = match8(b->sig, 0);
       if (empty != 0) {
         target = b;
         slot = __builtin_ctz(empty);
