@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
 #include "detect/collector.h"
 #include "flow/flow_hash.h"
@@ -271,6 +272,36 @@ TEST(DetectWorker, ALiveSourceDropsTicksTheCollectorHasNoRoomFor) {
   collector.worker(0).finish();
   EXPECT_EQ(collector.worker(0).stats().ticks.get(), 2u);
   EXPECT_EQ(collector.worker(0).stats().tick_drops.get(), 4u);
+}
+
+// A burst that crosses into the next tick: each flow start goes into the
+// port-scan table of its own packet's tick.
+TEST(DetectWorker, FlowStartsOfABurstGoToTheirOwnTicks) {
+  DetectConfig c;
+  c.port_scan = {true, 100, 0, 1 * kSec};
+  std::atomic<bool> abandon{false};
+  DetectCollector collector(c, 1, /*wait=*/false, abandon);
+  Parser parser;
+  std::vector<ParsedPacket> burst;
+  for (uint32_t i = 0; i < 6; ++i) {
+    const std::string src = "10.7.0." + std::to_string(i + 1);
+    burst.push_back(must_parse(parser, udp_frame(src.c_str(), 1000, "10.2.0.1", static_cast<uint16_t>(2000 + i), 10),
+                               kT0 + (i < 4 ? 0 : kSec) + i));
+  }
+  BurstEvents ev;
+  ev.new_flow = 0b110101;  // starts: 10.7.0.1 and .3 in the first tick, .5 and .6 in the second
+  collector.worker(0).observe(burst.data(), static_cast<uint32_t>(burst.size()), ev);
+  collector.worker(0).finish();
+  std::vector<std::set<std::string>> sources;
+  uint32_t s;
+  while (collector.worker(0).published().pop_bulk(&s, 1) == 1) {
+    const ScanTable& t = collector.worker(0).slot(s).scan;
+    sources.emplace_back();
+    for (uint32_t i = 0; i < t.size(); ++i) sources.back().insert(addr(t.entry(i).src));
+  }
+  ASSERT_EQ(sources.size(), 2u);
+  EXPECT_EQ(sources[0], (std::set<std::string>{"10.7.0.1", "10.7.0.3"}));
+  EXPECT_EQ(sources[1], (std::set<std::string>{"10.7.0.5", "10.7.0.6"}));
 }
 
 TEST(AlertMachine, RaisesUpdatesWhenGrownOrEveryNWindowsAndResolvesAfterTheCooldown) {

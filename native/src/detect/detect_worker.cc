@@ -15,6 +15,11 @@ uint64_t share(uint64_t per_second, uint64_t tick_ns, uint32_t workers) {
   return s == 0 ? 1 : s;
 }
 constexpr uint64_t kPortSalt = 0x706f727473636e21ull;
+// Bits [from, to) of a burst's mask (to <= 32).
+inline uint32_t span(uint32_t from, uint32_t to) {
+  const uint32_t below_to = to >= 32 ? 0xFFFFFFFFu : (1u << to) - 1;
+  return below_to & ~((1u << from) - 1);
+}
 }  // namespace
 
 DetectWorker::DetectWorker(const DetectConfig& config, uint32_t workers, bool wait, const std::atomic<bool>& abandon)
@@ -149,10 +154,12 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
   // bit i of `same_dst` says so, which is also what ends or extends a
   // destination run in stage 3.
   uint32_t same_dst = 0;
+  uint32_t ported = 0;  // bit i: packet i has ports (a flow start of it may be a scan's)
   uint64_t prev_lo = 0, prev_hi = 0;
   uint8_t prev_version = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
+    ported |= static_cast<uint32_t>(has_ports(p.key.proto)) << i;
     const uint8_t* const d = dst_bytes(p);
     uint64_t lo, hi;
     std::memcpy(&lo, d, 8);
@@ -179,10 +186,13 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
       for (uint32_t i = 0; i < n; ++i) pre->src.prefetch(hs[i]);
     }
   }
-  // Stage 3: update.
-  const uint32_t new_flow = ev.new_flow, established = ev.established;
+  // Stage 3: update. Port-scan flow starts are added per stretch of the
+  // burst within one tick (a loop over their bits, not a branch per packet).
+  const uint32_t established = ev.established;
+  const uint32_t starts = port_scan_ ? ev.new_flow & ported : 0;
   constexpr uint32_t kNoRun = 0xFFFFFFFFu;
   uint32_t run = kNoRun;  // first packet of the pending destination run
+  uint32_t stretch = 0;   // first packet of this tick's stretch of the burst
   DstCell acc{};
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
@@ -191,6 +201,8 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
         add_dst(*cur_, pkts[run], hd[run], acc);
         run = kNoRun;
       }
+      if (cur_ != nullptr) add_scans(*cur_, pkts, hs, hd, starts & span(stretch, i));
+      stretch = i;
       roll(p.ts_ns);
     }
     DetectTick& t = *cur_;
@@ -223,13 +235,20 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
         if (sb > t.top_src.floor()) t.top_src.offer(make_addr(src_bytes(p), p.key.ip_version), hs[i], sb);
       }
     }
-    if (port_scan_ && ((new_flow >> i) & 1) && has_ports(p.key.proto)) {
-      if (t.scan.add(make_addr(src_bytes(p), p.key.ip_version), hs[i], hd[i], mix64(dport_of(p) ^ kPortSalt))) {
-        stats_.scan_replaced.add();
-      }
-    }
   }
   if (run != kNoRun) add_dst(*cur_, pkts[run], hd[run], acc);
+  if (n != 0) add_scans(*cur_, pkts, hs, hd, starts & span(stretch, n));
+}
+
+void DetectWorker::add_scans(DetectTick& t, const ParsedPacket* pkts, const uint64_t* hs, const uint64_t* hd,
+                             uint32_t mask) {
+  for (; mask != 0; mask &= mask - 1) {
+    const uint32_t i = __builtin_ctz(mask);
+    const ParsedPacket& p = pkts[i];
+    if (t.scan.add(make_addr(src_bytes(p), p.key.ip_version), hs[i], hd[i], mix64(dport_of(p) ^ kPortSalt))) {
+      stats_.scan_replaced.add();
+    }
+  }
 }
 
 }  // namespace tapline

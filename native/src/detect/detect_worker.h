@@ -58,6 +58,8 @@ class DetectWorker {
   void open_slot();
   // Adds a run of packets towards one destination (p: its first packet, h: its hash).
   void add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h, const DstCell& run);
+  // Adds the flow starts of `mask` (bits of the burst) to the port-scan table.
+  void add_scans(DetectTick& t, const ParsedPacket* pkts, const uint64_t* hs, const uint64_t* hd, uint32_t mask);
 
   const DetectConfig config_;
   const std::atomic<bool>& abandon_;
