@@ -1,11 +1,13 @@
 // The engine from memory without Node.js: preload a capture, replay it
 // `loops` times per worker, print per-worker packets per second as JSON.
 // For profiling (perf, callgrind) and multi-core scaling runs.
-//   tapline_replay_bench FILE [workers=1] [loops=3] [max_flows=262144] [--detectors | --compare-detectors[=ROUNDS]]
+//   tapline_replay_bench FILE [workers=1] [loops=3] [max_flows=262144] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST]
 // --detectors: every anomaly detector on (thresholds as a policy would set
 // them, none reached by the bench captures: the cost is the sketches').
 // --compare-detectors: ROUNDS (default 2) alternating runs off, on, off, on ...
 // in this one process; prints each run and the ratio of the best on to the best off.
+// --only=LIST: with either, only the detectors named (comma-separated:
+// volumetric, synFlood, portScan, heavyHitters), to see what each one costs.
 // --compare-file: ROUNDS (default 2) alternating one-loop replays and file runs
 // (what `tapline analyze` runs: the reader frames, the workers parse and account)
 // with the same workers, each timed from start to the last record; prints the
@@ -33,6 +35,8 @@ namespace {
 
 constexpr uint64_t kSec = 1000000000ull;
 
+std::string only_detectors;  // --only: empty = every detector
+
 tapline::DetectConfig bench_detectors() {
   tapline::DetectConfig d;
   d.volumetric = {true, 1'000'000, 10'000'000'000ull, 1 * kSec};
@@ -40,6 +44,19 @@ tapline::DetectConfig bench_detectors() {
   d.port_scan = {true, 1000, 0, 10 * kSec};
   d.heavy_hitters = {true, 10, 10 * kSec};
   d.cooldown_ns = 10 * kSec;
+  if (!only_detectors.empty()) {
+    std::string list(1, ',');
+    list.append(only_detectors).push_back(',');
+    auto named = [&list](const char* name) {
+      std::string item(1, ',');
+      item.append(name).push_back(',');
+      return list.find(item) != std::string::npos;
+    };
+    d.volumetric.enabled = named("volumetric");
+    d.syn_flood.enabled = named("synFlood");
+    d.port_scan.enabled = named("portScan");
+    d.heavy_hitters.enabled = named("heavyHitters");
+  }
   return d;
 }
 
@@ -186,6 +203,12 @@ int main(int argc, char** argv) {
     } else if (std::strncmp(argv[i], "--compare-detectors", 19) == 0) {
       compare_rounds = argv[i][19] == '=' ? static_cast<uint32_t>(std::atoi(argv[i] + 20)) : 2;
       if (compare_rounds == 0) compare_rounds = 1;
+    } else if (std::strncmp(argv[i], "--only=", 7) == 0) {
+      only_detectors = argv[i] + 7;
+      if (!bench_detectors().any_enabled()) {
+        std::fprintf(stderr, "--only: names none of volumetric, synFlood, portScan, heavyHitters: %s\n", argv[i] + 7);
+        return 2;
+      }
     } else if (std::strcmp(argv[i], "--drain-ceiling") == 0) {
       drain_ceiling();
       return 0;
@@ -199,7 +222,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS] | --compare-file[=ROUNDS] | --frame-only] | --drain-ceiling\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling\n",
                  argv[0]);
     return 2;
   }
