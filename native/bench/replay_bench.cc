@@ -1,5 +1,6 @@
-// The engine from memory without Node.js: preload a capture, replay it
-// `loops` times per worker, print per-worker packets per second as JSON.
+// The engine from memory without Node.js: preload a capture, its packets
+// spread over the workers by flow hash (as a NIC's RSS would), replay it
+// `loops` times, print per-worker packets per second as JSON.
 // For profiling (perf, callgrind) and multi-core scaling runs.
 //   tapline_replay_bench FILE [workers=1] [loops=3] [max_flows=262144] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST]
 // --detectors: every anomaly detector on (thresholds as a policy would set
@@ -14,6 +15,11 @@
 // ratio of the best file run to the best replay.
 // --frame-only: the file engine's reader alone (read, frame, copy into blocks;
 // no parsing), best of 3: the most packets per second a file run can take in.
+// --synth=mix|flood OUT [packets=4000000] [flows=100000] [seed=7]: writes a
+// benchmark capture (bench/synth_capture.h) instead of running one, for a
+// machine without the Node.js generators.
+// --bandwidth=THREADS: the machine's memory read bandwidth with 1, 2, 4, ...
+// and THREADS threads (bench/memory_bandwidth.h), one JSON line each.
 // --drain-ceiling: what one consumer can take from full export rings (no
 // FILE): records copied out (Engine::drain) against read in place
 // (Engine::drain_each), 3 alternating rounds, best records per second of each.
@@ -30,6 +36,8 @@
 #include "engine/engine.h"
 #include "engine/file_blocks.h"
 #include "source/capture_file.h"
+#include "memory_bandwidth.h"
+#include "synth_capture.h"
 
 namespace {
 
@@ -209,6 +217,34 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--only: names none of volumetric, synFlood, portScan, heavyHitters: %s\n", argv[i] + 7);
         return 2;
       }
+    } else if (std::strncmp(argv[i], "--synth=", 8) == 0) {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "usage: %s --synth=mix|flood OUT [packets] [flows] [seed]\n", argv[0]);
+        return 2;
+      }
+      auto arg = [&](int k, uint64_t dflt) { return i + k < argc ? std::strtoull(argv[i + k], nullptr, 10) : dflt; };
+      const uint64_t packets = arg(2, 4000000), flows = arg(3, 100000), seed = arg(4, 7);
+      try {
+        const uint64_t begun = tapline::bench::write_synth_capture(argv[i] + 8, packets, static_cast<uint32_t>(flows), seed, argv[i + 1]);
+        std::printf("{\"synth\":\"%s\",\"path\":\"%s\",\"packets\":%llu,\"flows\":%llu}\n", argv[i] + 8, argv[i + 1],
+                    static_cast<unsigned long long>(packets), static_cast<unsigned long long>(begun));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+      }
+      return 0;
+    } else if (std::strncmp(argv[i], "--bandwidth=", 12) == 0) {
+      const uint32_t most = static_cast<uint32_t>(std::strtoul(argv[i] + 12, nullptr, 10));
+      if (most == 0) {
+        std::fprintf(stderr, "--bandwidth: THREADS must be at least 1\n");
+        return 2;
+      }
+      for (uint32_t t = 1;; t = std::min(t * 2, most)) {
+        std::printf("{\"threads\":%u,\"readGBs\":%.1f}\n", t, tapline::bench::read_bandwidth_gbs(t, 256));
+        std::fflush(stdout);
+        if (t == most) break;
+      }
+      return 0;
     } else if (std::strcmp(argv[i], "--drain-ceiling") == 0) {
       drain_ceiling();
       return 0;
@@ -222,7 +258,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
                  argv[0]);
     return 2;
   }
