@@ -58,7 +58,7 @@ workers=""
 for w in 1 2 4 8; do [ "$w" -lt "$max" ] && workers="$workers $w"; done
 workers="$workers $max"
 run() { # capture workers [--detectors]
-  "$bin" "$work/$1.pcap" "$2" $((3 * $2)) $((262144 * $2)) ${3:-} | tail -1
+  "$bin" "$work/$1.pcap" "$2" $((3 * $2)) $((262144 * $2)) ${3:+"$3"} | tail -1
 }
 for cap in mix flood; do
   for w in $workers; do
