@@ -85,7 +85,10 @@ std::vector<uint32_t> allowed_cpus() {
 
 std::string join_cpus(const std::vector<uint32_t>& cpus) {
   std::string s;
-  for (uint32_t c : cpus) s += (s.empty() ? "" : ",") + std::to_string(c);
+  for (uint32_t c : cpus) {
+    if (!s.empty()) s += ',';
+    s += std::to_string(c);
+  }
   return s;
 }
 
