@@ -136,7 +136,9 @@ void expect_one_attack(const std::vector<AlertEvent>& events, AlertType type, co
   EXPECT_EQ(of.back().state, AlertState::kResolved);
   for (size_t i = 0; i < of.size(); ++i) {
     const AlertEvent& e = of[i];
-    if (i != 0 && i + 1 != of.size()) EXPECT_EQ(e.state, AlertState::kUpdated);
+    if (i != 0 && i + 1 != of.size()) {
+      EXPECT_EQ(e.state, AlertState::kUpdated);
+    }
     EXPECT_EQ(addr(e.key), key);
     EXPECT_EQ(e.key_is_src, key_is_src);
     EXPECT_EQ(e.metric, metric);
