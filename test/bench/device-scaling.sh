@@ -4,8 +4,9 @@
 # benchmark captures. Two steps:
 #
 #   here:        test/bench/device-scaling.sh --pack
-#                  builds the standalone replay bench (native/build-bench) and
-#                  puts it with its shared libraries in native/build-bench/device
+#                  builds the standalone replay bench and the C baseline
+#                  (native/build-bench) and puts them with their shared libraries
+#                  in native/build-bench/device
 #                  (~10 MB, glibc excluded: the machine brings its own)
 #   the device:  run with carry ["native/build-bench/device"] and the command
 #                  bash test/bench/device-scaling.sh [MAX_WORKERS=15]
@@ -14,7 +15,8 @@
 # 4 M-packet mix of 100k concurrent flows, a 2 M-packet SYN flood), reads the
 # memory bandwidth with 1..MAX threads (--bandwidth), then replays each capture
 # from memory with 1, 2, 4, 8 and MAX workers, detectors off, and with every
-# detector on at 1 and MAX workers. The capture's packets are spread over the
+# detector on at 1 and MAX workers, and the plain C loop of target 1 as one
+# process and as MAX processes at once. The capture's packets are spread over the
 # workers by flow hash, as a NIC's RSS would; it is replayed 3 x W times, so
 # every worker takes about three captures' worth (12 M packets of the mix)
 # whatever W, with 262,144 flows per worker. One JSON line per run goes to stdout and to
@@ -28,9 +30,9 @@ dev=$root/native/build-bench/device
 if [ "${1:-}" = --pack ]; then
   cmake -S "$root/native" -B "$root/native/build-bench" -G Ninja -DTAPLINE_ADDON=OFF -DTAPLINE_BENCH=ON \
     -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$root/native/build-bench" --target tapline_replay_bench >/dev/null
+  cmake --build "$root/native/build-bench" --target tapline_replay_bench tapline_baseline_bench >/dev/null
   rm -rf "$dev" && mkdir -p "$dev/lib"
-  cp "$root/native/build-bench/tapline_replay_bench" "$dev/"
+  cp "$root/native/build-bench/tapline_replay_bench" "$root/native/build-bench/tapline_baseline_bench" "$dev/"
   ldd "$dev/tapline_replay_bench" | awk '/=> \//{print $3}' |
     grep -vE '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*)\.so' | xargs -r cp -L -t "$dev/lib"
   echo "packed $(du -sh "$dev" | cut -f1) in native/build-bench/device; carry that path"
@@ -71,10 +73,22 @@ for cap in mix flood; do
   done
 done
 
+# Target 1's plain C loop (native/bench/baseline_loop.c) on the same captures:
+# one process, then MAX processes at once (one per core, each replaying the
+# whole capture; their Mpps summed), as the issue's table measured it.
+for cap in mix flood; do
+  r=$("$dev/tapline_baseline_bench" "$work/$cap.pcap" 3 262144 | tail -1)
+  emit "{\"capture\":\"$cap\",\"baseline\":true,\"processes\":1,${r#\{}"
+  for k in $(seq "$max"); do "$dev/tapline_baseline_bench" "$work/$cap.pcap" 3 262144 >"$work/baseline-$k.json" & done
+  wait
+  total=$(cat "$work"/baseline-*.json | sed -n 's/.*"mpps":\([0-9.]*\).*/\1/p' | awk '{s += $1} END {printf "%.3f", s}')
+  emit "{\"capture\":\"$cap\",\"baseline\":true,\"processes\":$max,\"mppsSum\":$total}"
+done
+
 # Speed-up over one worker (total Mpps: packets over the slowest worker's busy time).
 python3 - "$log" <<'EOF' || true
 import json, sys
-runs = [json.loads(l) for l in open(sys.argv[1]) if '"capture"' in l]
+runs = [json.loads(l) for l in open(sys.argv[1]) if '"workers"' in l]
 for cap in ('mix', 'flood'):
     for det in (False, True):
         rs = {r['workers']: r['totalMpps'] for r in runs if r['capture'] == cap and r['detectors'] == det}
@@ -82,4 +96,12 @@ for cap in ('mix', 'flood'):
             print(json.dumps({'capture': cap, 'detectors': det,
                               'speedup': {w: round(m / rs[1], 2) for w, m in sorted(rs.items())},
                               'totalMpps': rs}))
+    # Target 1: the engine (detectors off) over the C loop, on one core and on all.
+    base = [b for b in (json.loads(l) for l in open(sys.argv[1]) if '"baseline"' in l) if b['capture'] == cap]
+    eng = {r['workers']: r['totalMpps'] for r in runs if r['capture'] == cap and not r['detectors']}
+    one = next((b['mpps'] for b in base if b['processes'] == 1), None)
+    many = next((b for b in base if b['processes'] > 1), None)
+    if one and 1 in eng and many and many['processes'] in eng:
+        print(json.dumps({'capture': cap, 'engineOverBaseline': {
+            '1': round(eng[1] / one, 2), str(many['processes']): round(eng[many['processes']] / many['mppsSum'], 2)}}))
 EOF
