@@ -29,13 +29,7 @@ inline AddrKey make_addr(const uint8_t* addr16, uint8_t version) {
   return k;
 }
 
-// The sender and the receiver of a parsed packet (the key is canonical; `side` says who sent).
-inline AddrKey src_of(const ParsedPacket& p) {
-  return make_addr(p.side == kSideA ? p.key.addr_a : p.key.addr_b, p.key.ip_version);
-}
-inline AddrKey dst_of(const ParsedPacket& p) {
-  return make_addr(p.side == kSideA ? p.key.addr_b : p.key.addr_a, p.key.ip_version);
-}
+// The receiver's port (the key is canonical; `side` says who sent).
 inline uint16_t dport_of(const ParsedPacket& p) { return p.side == kSideA ? p.key.port_b : p.key.port_a; }
 
 constexpr uint8_t kDetectTcpSyn = 0x02;
