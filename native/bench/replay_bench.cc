@@ -20,6 +20,9 @@
 // machine without the Node.js generators.
 // --bandwidth=THREADS: the machine's memory read bandwidth with 1, 2, 4, ...
 // and THREADS threads (bench/memory_bandwidth.h), one JSON line each.
+// --ring-handoff: records through one export ring with the producer and the
+// consumer running at once, pushed one at a time or published per burst of 32
+// (bench/ring_handoff.h), medians of 5 alternating rounds, one JSON line.
 // --drain-ceiling: what one consumer can take from full export rings (no
 // FILE): records copied out (Engine::drain) against read in place
 // (Engine::drain_each), 3 alternating rounds, best records per second of each.
@@ -37,6 +40,7 @@
 #include "engine/file_blocks.h"
 #include "source/capture_file.h"
 #include "memory_bandwidth.h"
+#include "ring_handoff.h"
 #include "synth_capture.h"
 
 namespace {
@@ -245,6 +249,12 @@ int main(int argc, char** argv) {
         if (t == most) break;
       }
       return 0;
+    } else if (std::strcmp(argv[i], "--ring-handoff") == 0) {
+      const tapline::bench::RingHandoff h = tapline::bench::ring_handoff(20000000, 32, 5);
+      std::printf("{\"recordBytes\":%zu,\"perRecordMrecordsPerSec\":%.1f,\"perBurstOf32MrecordsPerSec\":%.1f,\"ratio\":%.2f}\n",
+                  sizeof(tapline::FlowRecord), h.per_record_mrps, h.per_burst_mrps,
+                  h.per_record_mrps > 0 ? h.per_burst_mrps / h.per_record_mrps : 0.0);
+      return 0;
     } else if (std::strcmp(argv[i], "--drain-ceiling") == 0) {
       drain_ceiling();
       return 0;
@@ -258,7 +268,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --ring-handoff | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
                  argv[0]);
     return 2;
   }

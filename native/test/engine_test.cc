@@ -106,6 +106,49 @@ TEST(Worker, WaitPolicyLosesNothingToASlowConsumer) {
   EXPECT_EQ(w.stats().ring_drops.get(), 0u);
 }
 
+// Records are staged in the export ring and published once per burst: the
+// records a burst ends (evictions here) and those an idle clock expires are
+// visible to the consumer before the worker asks its feed for more.
+class ScriptedFeed final : public WorkerFeed {
+ public:
+  explicit ScriptedFeed(Worker& w) : w_(w) {
+    for (int i = 0; i < 24; ++i) frames_.push_back(udp_frame("10.0.0.1", static_cast<uint16_t>(i), "10.0.0.2", 53, 10));
+  }
+  uint32_t rx_burst(RawPacket* out, uint32_t n, bool& done) override {
+    seen_.push_back(w_.output().size());  // what the consumer could read now
+    const uint32_t call = calls_++;
+    uint32_t first = 0, count = 0;
+    if (call == 0) count = 16;            // fills the 16-flow table
+    if (call == 1) first = 16, count = 8;  // 8 new flows: 8 evictions
+    if (call == 3) done = true;            // call 2: no packets, the idle clock ages every flow out
+    for (uint32_t k = 0; k < count && k < n; ++k) {
+      const Bytes& f = frames_[first + k];
+      out[k] = RawPacket{f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), kT0 + first + k,
+                         kLinkEthernet, 6};
+    }
+    return count;
+  }
+  uint64_t idle_now_ns() override { return kT0 + 3600 * kSec; }
+  const std::vector<uint64_t>& seen() const { return seen_; }
+
+ private:
+  Worker& w_;
+  std::vector<Bytes> frames_;
+  std::vector<uint64_t> seen_;
+  uint32_t calls_ = 0;
+};
+
+TEST(Worker, RecordsAreVisibleBeforeTheNextBurst) {
+  std::atomic<bool> stop{false}, abandon{false};
+  WorkerConfig wc;
+  wc.flow_capacity = 16;
+  Worker w(wc, stop, abandon);
+  ScriptedFeed feed(w);
+  w.run_feed(feed);
+  EXPECT_EQ(feed.seen(), (std::vector<uint64_t>{0, 0, 8, 24}));
+  EXPECT_EQ(w.table().stats().exported.get(), 24u);
+}
+
 TEST(Engine, EveryFlowOfAFileArrivesWithOneAndSeveralWorkers) {
   TempDir dir;
   const std::string path = udp_flows_pcap(dir, 300);

@@ -1,6 +1,6 @@
 // SpscRing: capacity rounding, push/pop order, full and empty, wrap-around,
-// partial bulk operations, in-place consumption, and one producer thread
-// against one consumer.
+// partial bulk operations, in-place consumption, staged items published in
+// batches, and one producer thread against one consumer.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -149,6 +149,62 @@ TEST(SpscRing, OneProducerOneConsumerInPlace) {
   producer.join();
   EXPECT_EQ(out_of_order, 0u);
   EXPECT_EQ(sum, kCount * (kCount - 1) / 2);
+  EXPECT_EQ(r.size(), 0u);
+}
+
+// stage(): written but invisible (size, pop, consume) until publish(); staged
+// items take room, push() publishes them with its own, and a publish with
+// nothing new staged changes nothing.
+TEST(SpscRing, StagedItemsAppearOnlyWhenPublished) {
+  SpscRing<int> r(4);
+  EXPECT_TRUE(r.stage(1));
+  EXPECT_TRUE(r.stage(2));
+  EXPECT_EQ(r.size(), 0u);
+  int out[8] = {};
+  EXPECT_EQ(r.pop_bulk(out, 8), 0u);
+  r.publish();
+  EXPECT_EQ(r.size(), 2u);
+  EXPECT_TRUE(r.stage(3));
+  EXPECT_TRUE(r.stage(4));
+  EXPECT_FALSE(r.stage(5));  // the staged items hold the last two slots
+  EXPECT_FALSE(r.push(5));
+  EXPECT_EQ(r.size(), 4u);   // ...and the refused push published them
+  EXPECT_EQ(r.pop_bulk(out, 1), 1u);
+  EXPECT_EQ(out[0], 1);
+  EXPECT_TRUE(r.stage(5));   // the freed slot
+  r.publish();
+  r.publish();
+  EXPECT_EQ(r.pop_bulk(out, 8), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(out[i], i + 2) << i;
+  EXPECT_EQ(r.size(), 0u);
+}
+
+// A producer staging one item at a time and publishing every few items (as a
+// worker publishes its records once per burst) against a consumer reading in place.
+TEST(SpscRing, StagedBatchesReachAConsumerInOrder) {
+  SpscRing<uint64_t> r(64);
+  constexpr uint64_t kCount = 200000;
+  std::thread producer([&] {
+    for (uint64_t v = 0; v < kCount;) {
+      const uint64_t batch_end = v + 1 + v % 37 < kCount ? v + 1 + v % 37 : kCount;
+      while (v < batch_end) {
+        if (r.stage(v)) {
+          ++v;
+        } else {
+          r.publish();  // full: the consumer must see what waits before room appears
+          std::this_thread::yield();
+        }
+      }
+      r.publish();
+    }
+  });
+  uint64_t expect = 0, out_of_order = 0;
+  while (expect < kCount) {
+    const uint32_t n = r.consume(32, [&](const uint64_t& v) { out_of_order += v != expect++; });
+    if (n == 0) std::this_thread::yield();
+  }
+  producer.join();
+  EXPECT_EQ(out_of_order, 0u);
   EXPECT_EQ(r.size(), 0u);
 }
 

@@ -19,8 +19,13 @@ size_t Worker::memory_bytes() const {
   return table_.memory_bytes() + output_.memory_bytes() + parser_.memory_bytes();
 }
 
+// Records are staged and published once per burst (account(), and after every
+// other call into the table): in a flood every packet ends a flow, and a
+// store to the ring's shared index per record would move its cache line
+// between this core and the consumer's on every record.
 void Worker::emit(const FlowRecord& record) {
-  while (!output_.push(record)) {
+  while (!output_.stage(record)) {
+    output_.publish();  // what is staged must reach the consumer before waiting on it
     // A stop still waits: the flows flushed at shutdown are records the user was promised.
     if (config_.export_policy == ExportPolicy::kDrop || abandon_.load(std::memory_order_relaxed)) {
       stats_.ring_drops.add();
@@ -39,6 +44,7 @@ void Worker::account(const ParsedPacket* pkts, uint32_t n) {
     clock_ns_ = t;
     table_.advance(t);
   }
+  output_.publish();
   stats_.packets.add(n);
 }
 
@@ -121,6 +127,7 @@ void Worker::run_feed(WorkerFeed& feed) {
       if (now > clock_ns_) {
         clock_ns_ = now;
         table_.advance(now);
+        output_.publish();
       }
       if (config_.detect && now != 0) config_.detect->advance(now);
       std::this_thread::yield();
@@ -135,6 +142,7 @@ void Worker::run_feed(WorkerFeed& feed) {
 
 void Worker::finish(EndReason reason, uint64_t now_ns) {
   table_.flush(reason, now_ns > clock_ns_ ? now_ns : clock_ns_);
+  output_.publish();
   if (config_.detect) config_.detect->finish();
   finished_.store(true, std::memory_order_release);
 }
