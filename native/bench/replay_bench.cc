@@ -20,9 +20,10 @@
 // machine without the Node.js generators.
 // --bandwidth=THREADS: the machine's memory read bandwidth with 1, 2, 4, ...
 // and THREADS threads (bench/memory_bandwidth.h), one JSON line each.
-// --ring-handoff: records through one export ring with the producer and the
-// consumer running at once, pushed one at a time or published per burst of 32
-// (bench/ring_handoff.h), medians of 5 alternating rounds, one JSON line.
+// --ring-handoff[=PRODUCERS]: records from PRODUCERS threads (default 1), each
+// through its own export ring, to one consumer, all running at once, pushed one
+// at a time or published per burst of 32 (bench/ring_handoff.h); 20 M records
+// in all per run, medians of 5 alternating rounds, one JSON line.
 // --drain-ceiling: what one consumer can take from full export rings (no
 // FILE): records copied out (Engine::drain) against read in place
 // (Engine::drain_each), 3 alternating rounds, best records per second of each.
@@ -249,10 +250,16 @@ int main(int argc, char** argv) {
         if (t == most) break;
       }
       return 0;
-    } else if (std::strcmp(argv[i], "--ring-handoff") == 0) {
-      const tapline::bench::RingHandoff h = tapline::bench::ring_handoff(20000000, 32, 5);
-      std::printf("{\"recordBytes\":%zu,\"perRecordMrecordsPerSec\":%.1f,\"perBurstOf32MrecordsPerSec\":%.1f,\"ratio\":%.2f}\n",
-                  sizeof(tapline::FlowRecord), h.per_record_mrps, h.per_burst_mrps,
+    } else if (std::strncmp(argv[i], "--ring-handoff", 14) == 0 && (argv[i][14] == 0 || argv[i][14] == '=')) {
+      const uint32_t producers = argv[i][14] == '=' ? static_cast<uint32_t>(std::strtoul(argv[i] + 15, nullptr, 10)) : 1;
+      if (producers == 0 || producers > 254) {
+        std::fprintf(stderr, "--ring-handoff: PRODUCERS must be 1..254\n");
+        return 2;
+      }
+      const tapline::bench::RingHandoff h = tapline::bench::ring_handoff(producers, 20000000 / producers, 32, 5);
+      std::printf("{\"producers\":%u,\"pinned\":%s,\"recordBytes\":%zu,\"perRecordMrecordsPerSec\":%.1f,"
+                  "\"perBurstOf32MrecordsPerSec\":%.1f,\"ratio\":%.2f}\n",
+                  producers, h.pinned ? "true" : "false", sizeof(tapline::FlowRecord), h.per_record_mrps, h.per_burst_mrps,
                   h.per_record_mrps > 0 ? h.per_burst_mrps / h.per_record_mrps : 0.0);
       return 0;
     } else if (std::strcmp(argv[i], "--drain-ceiling") == 0) {
@@ -268,7 +275,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --ring-handoff | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --ring-handoff[=PRODUCERS] | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
                  argv[0]);
     return 2;
   }

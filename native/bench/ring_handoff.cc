@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <memory>
 #include <chrono>
 #include <stdexcept>
 #include <thread>
@@ -41,19 +42,8 @@ void pin(int cpu) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-double once(uint64_t records, uint32_t burst, int producer_cpu, int consumer_cpu) {
-  SpscRing<FlowRecord> ring(kRing);
-  uint64_t out_of_order = 0;
-  std::thread consumer([&] {
-    pin(consumer_cpu);
-    uint64_t next = 0;
-    while (next < records) {
-      const uint32_t n = ring.consume(kRing, [&](const FlowRecord& r) { out_of_order += r.first_ns != next++; });
-      if (n == 0) std::this_thread::yield();
-    }
-  });
-  pin(producer_cpu);
-  const auto a = std::chrono::steady_clock::now();
+// One producer's run: `records` records, numbered, into its ring.
+void produce(SpscRing<FlowRecord>& ring, uint64_t records, uint32_t burst) {
   FlowRecord r{};
   for (uint64_t i = 0; i < records;) {
     const uint64_t end = std::min<uint64_t>(records, i + burst);
@@ -70,27 +60,59 @@ double once(uint64_t records, uint32_t burst, int producer_cpu, int consumer_cpu
     }
     ring.publish();
   }
+}
+
+// Records per second from `producers` threads, each with its own ring, to one
+// consumer that drains the rings in turn as Engine::drain_each does. CPU k of
+// `cpus` runs producer k, the last one the consumer (-1: not pinned).
+double once(uint32_t producers, uint64_t records, uint32_t burst, const std::vector<int>& cpus) {
+  std::vector<std::unique_ptr<SpscRing<FlowRecord>>> rings;
+  for (uint32_t k = 0; k < producers; ++k) rings.push_back(std::make_unique<SpscRing<FlowRecord>>(kRing));
+  std::vector<uint64_t> next(producers, 0);
+  uint64_t out_of_order = 0;
+  const auto a = std::chrono::steady_clock::now();
+  std::thread consumer([&] {
+    pin(cpus[producers]);
+    const uint64_t total = records * producers;
+    for (uint64_t got = 0; got < total;) {
+      uint32_t n = 0;
+      for (uint32_t k = 0; k < producers; ++k) {
+        uint64_t& want = next[k];
+        n += rings[k]->consume(kRing, [&](const FlowRecord& r) { out_of_order += r.first_ns != want++; });
+      }
+      got += n;
+      if (n == 0) std::this_thread::yield();
+    }
+  });
+  std::vector<std::thread> pool;
+  for (uint32_t k = 0; k < producers; ++k) {
+    pool.emplace_back([&, k] {
+      pin(cpus[k]);
+      produce(*rings[k], records, burst);
+    });
+  }
+  for (std::thread& t : pool) t.join();
   consumer.join();  // the time includes the consumer reading the last record
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count();
   if (out_of_order != 0) throw std::runtime_error("ring handoff: records lost or reordered");
-  return static_cast<double>(records) / secs / 1e6;
+  return static_cast<double>(records) * producers / secs / 1e6;
 }
 
 }  // namespace
 
-RingHandoff ring_handoff(uint64_t records, uint32_t burst, int rounds) {
-  cpu_set_t allowed;  // the calling thread runs where it may again afterwards
-  const bool restore = sched_getaffinity(0, sizeof allowed, &allowed) == 0;
-  const int a = allowed_cpu(0), b = allowed_cpu(1);
-  const int producer_cpu = b < 0 ? -1 : a, consumer_cpu = b;
+RingHandoff ring_handoff(uint32_t producers, uint64_t records, uint32_t burst, int rounds) {
+  // Pinned to distinct CPUs when there are enough (one per producer and the
+  // consumer), so every handoff crosses cores; otherwise the scheduler places them.
+  std::vector<int> cpus(producers + 1, -1);
+  if (allowed_cpu(static_cast<int>(producers)) >= 0) {
+    for (uint32_t k = 0; k <= producers; ++k) cpus[k] = allowed_cpu(static_cast<int>(k));
+  }
   std::vector<double> per_record, per_burst;
   for (int round = 0; round < rounds; ++round) {
-    per_record.push_back(once(records, 1, producer_cpu, consumer_cpu));
-    per_burst.push_back(once(records, burst, producer_cpu, consumer_cpu));
+    per_record.push_back(once(producers, records, 1, cpus));
+    per_burst.push_back(once(producers, records, burst, cpus));
   }
-  const RingHandoff h{median(per_record), median(per_burst)};
-  if (restore) pthread_setaffinity_np(pthread_self(), sizeof allowed, &allowed);
-  return h;
+  return RingHandoff{median(per_record), median(per_burst), cpus[0] >= 0};
 }
 
 }  // namespace tapline::bench

@@ -13,8 +13,8 @@
 #
 # On the device it writes the two captures with the bench itself (--synth: a
 # 4 M-packet mix of 100k concurrent flows, a 2 M-packet SYN flood), reads the
-# memory bandwidth with 1..MAX threads (--bandwidth) and one export ring's
-# handoff between two cores (--ring-handoff), then replays each capture
+# memory bandwidth with 1..MAX threads (--bandwidth) and what one consumer takes
+# from 1, MAX/2 and MAX producers' export rings (--ring-handoff), then replays each capture
 # from memory with 1, 2, 4, 8 and MAX workers, detectors off, and with every
 # detector on at 1 and MAX workers, and the plain C loop of target 1 as one
 # process and as MAX processes at once. The capture's packets are spread over the
@@ -56,7 +56,7 @@ emit "{\"machine\":\"$(nproc) cpus, $(awk '/MemTotal/{printf "%d GiB", $2/104857
 emit "$("$bin" --synth=mix "$work/mix.pcap" "${MIX_PACKETS:-4000000}" 100000 7)"
 emit "$("$bin" --synth=flood "$work/flood.pcap" "${FLOOD_PACKETS:-2000000}" 0 11)"
 "$bin" --bandwidth="$max" | while read -r line; do emit "$line"; done
-emit "$("$bin" --ring-handoff)"
+for p in 1 $((max / 2)) "$max"; do emit "$("$bin" --ring-handoff="$p")"; done
 
 workers=""
 for w in 1 2 4 8; do [ "$w" -lt "$max" ] && workers="$workers $w"; done
