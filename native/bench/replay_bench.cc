@@ -9,6 +9,8 @@
 // in this one process; prints each run and the ratio of the best on to the best off.
 // --only=LIST: with either, only the detectors named (comma-separated:
 // volumetric, synFlood, portScan, heavyHitters), to see what each one costs.
+// --consumers=K: K threads drain the workers' export rings (each its own
+// workers) instead of one, to tell the workers' limit from the consumer's.
 // --compare-file: ROUNDS (default 2) alternating one-loop replays and file runs
 // (what `tapline analyze` runs: the reader frames, the workers parse and account)
 // with the same workers, each timed from start to the last record; prints the
@@ -49,6 +51,7 @@ namespace {
 constexpr uint64_t kSec = 1000000000ull;
 
 std::string only_detectors;  // --only: empty = every detector
+uint32_t consumers = 1;      // --consumers: threads draining the export rings
 
 tapline::DetectConfig bench_detectors() {
   tapline::DetectConfig d;
@@ -86,20 +89,40 @@ Run run_once(const tapline::EngineConfig& config, const tapline::SourceConfig& s
   const auto t0 = std::chrono::steady_clock::now();
   engine.start();
   std::vector<tapline::AlertEvent> alerts(1024);
-  uint64_t check = 0;
-  auto read = [&check](const tapline::FlowRecord& rec) { check += rec.packets[0] + rec.packets[1]; };
   Run r;
-  // The consumer naps when the rings are empty: on a 2-core machine a
-  // spinning consumer would take a worker's core.
-  while (!engine.done()) {
-    const uint32_t n = engine.drain_each(65536, read);
-    r.records += n;
-    r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
-    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  r.records += engine.drain_each(UINT32_MAX, read);
+  // Consumer c drains workers c, c + K, c + 2K, ... (K = --consumers; one
+  // by default, as the binding has). A consumer naps when its rings are
+  // empty: on a 2-core machine a spinning consumer would take a worker's core.
+  const uint32_t k = std::min(consumers, config.workers);
+  struct alignas(64) Tally {  // one cache line per consumer
+    uint64_t records = 0, check = 0;
+  };
+  std::vector<Tally> tally(k);
+  auto consume = [&](uint32_t c) {
+    uint64_t& check = tally[c].check;
+    auto read = [&check](const tapline::FlowRecord& rec) { check += rec.packets[0] + rec.packets[1]; };
+    auto drain = [&](uint32_t max) {
+      uint32_t n = 0;
+      for (uint32_t w = c; w < config.workers; w += k) n += engine.drain_worker_each(w, max, read);
+      return n;
+    };
+    while (!engine.done()) {
+      const uint32_t n = drain(65536);
+      tally[c].records += n;
+      if (c == 0) r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
+      if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    tally[c].records += drain(UINT32_MAX);
+  };
+  std::vector<std::thread> helpers;
+  for (uint32_t c = 1; c < k; ++c) helpers.emplace_back(consume, c);
+  consume(0);
+  for (std::thread& t : helpers) t.join();
   engine.join();
-  r.record_packets = check;
+  for (uint32_t c = 0; c < k; ++c) {
+    r.records += tally[c].records;
+    r.record_packets += tally[c].check;
+  }
   const double wall_ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
   r.alerts += engine.drain_alerts(alerts.data(), static_cast<uint32_t>(alerts.size()));
   std::vector<std::pair<uint64_t, uint64_t>> per;  // packets, busy ns
@@ -262,6 +285,12 @@ int main(int argc, char** argv) {
                   producers, h.pinned ? "true" : "false", sizeof(tapline::FlowRecord), h.per_record_mrps, h.per_burst_mrps,
                   h.per_record_mrps > 0 ? h.per_burst_mrps / h.per_record_mrps : 0.0);
       return 0;
+    } else if (std::strncmp(argv[i], "--consumers=", 12) == 0) {
+      consumers = static_cast<uint32_t>(std::strtoul(argv[i] + 12, nullptr, 10));
+      if (consumers == 0) {
+        std::fprintf(stderr, "--consumers: K must be at least 1\n");
+        return 2;
+      }
     } else if (std::strcmp(argv[i], "--drain-ceiling") == 0) {
       drain_ceiling();
       return 0;
@@ -275,7 +304,7 @@ int main(int argc, char** argv) {
     }
   }
   if (pos.empty()) {
-    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --ring-handoff[=PRODUCERS] | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
+    std::fprintf(stderr, "usage: %s FILE [workers] [loops] [max_flows] [--detectors | --compare-detectors[=ROUNDS]] [--only=LIST] [--consumers=K] [--compare-file[=ROUNDS] | --frame-only] | --drain-ceiling | --ring-handoff[=PRODUCERS] | --bandwidth=THREADS | --synth=mix|flood OUT [packets] [flows] [seed]\n",
                  argv[0]);
     return 2;
   }

@@ -16,8 +16,9 @@
 # memory bandwidth with 1..MAX threads (--bandwidth) and what one consumer takes
 # from 1, MAX/2 and MAX producers' export rings (--ring-handoff), then replays each capture
 # from memory with 1, 2, 4, 8 and MAX workers, detectors off, and with every
-# detector on at 1 and MAX workers, and the plain C loop of target 1 as one
-# process and as MAX processes at once. The capture's packets are spread over the
+# detector on at 1 and MAX workers, the flood at MAX-3 workers with one
+# consumer and with four, and the plain C loop of target 1 as one process and
+# as MAX processes at once. The capture's packets are spread over the
 # workers by flow hash, as a NIC's RSS would; it is replayed 3 x W times, so
 # every worker takes about three captures' worth (12 M packets of the mix)
 # whatever W, with 262,144 flows per worker. One JSON line per run goes to stdout and to
@@ -61,8 +62,8 @@ for p in 1 $((max / 2)) "$max"; do emit "$("$bin" --ring-handoff="$p")"; done
 workers=""
 for w in 1 2 4 8; do [ "$w" -lt "$max" ] && workers="$workers $w"; done
 workers="$workers $max"
-run() { # capture workers [--detectors]
-  "$bin" "$work/$1.pcap" "$2" $((3 * $2)) $((262144 * $2)) ${3:+"$3"} | tail -1
+run() { # capture workers [bench options]
+  "$bin" "$work/$1.pcap" "$2" $((3 * $2)) $((262144 * $2)) "${@:3}" | tail -1
 }
 for cap in mix flood; do
   for w in $workers; do
@@ -74,6 +75,16 @@ for cap in mix flood; do
     emit "{\"capture\":\"$cap\",${r#\{}"
   done
 done
+# The flood ends a flow per packet, and one consumer takes every record: with
+# MAX-3 workers (so that 4 consumers still leave each thread a core), one
+# consumer against four, each draining its own workers' rings. If four go
+# faster, the flood's scaling was the consumer's.
+if [ "$max" -gt 4 ]; then
+  for k in 1 4; do
+    r=$(run flood $((max - 3)) --consumers=$k)
+    emit "{\"capture\":\"flood\",\"detectors\":false,\"consumers\":$k,${r#\{}"
+  done
+fi
 
 # Target 1's plain C loop (native/bench/baseline_loop.c) on the same captures:
 # one process, then MAX processes at once (one per core, each replaying the
@@ -90,7 +101,13 @@ done
 # Speed-up over one worker (total Mpps: packets over the slowest worker's busy time).
 python3 - "$log" <<'EOF' || true
 import json, sys
-runs = [json.loads(l) for l in open(sys.argv[1]) if '"workers"' in l]
+every = [json.loads(l) for l in open(sys.argv[1]) if '"workers"' in l]
+runs = [r for r in every if 'consumers' not in r]
+cons = {r['consumers']: r for r in every if 'consumers' in r}
+if 1 in cons and 4 in cons:
+    print(json.dumps({'capture': 'flood', 'workers': cons[1]['workers'],
+                      'totalMpps': {'1 consumer': cons[1]['totalMpps'], '4 consumers': cons[4]['totalMpps']},
+                      'fourOverOne': round(cons[4]['totalMpps'] / cons[1]['totalMpps'], 2)}))
 for cap in ('mix', 'flood'):
     for det in (False, True):
         rs = {r['workers']: r['totalMpps'] for r in runs if r['capture'] == cap and r['detectors'] == det}

@@ -86,6 +86,12 @@ class Engine {
     drain_next_ = (drain_next_ + 1) % n;  // no worker's ring starves the others
     return got;
   }
+  // drain_each on worker w's ring alone: several consumer threads may drain
+  // at once when each owns different workers (a ring has one consumer).
+  template <typename F>
+  uint32_t drain_worker_each(uint32_t w, uint32_t max, F&& f) {
+    return workers_[w]->output().consume(max, f);
+  }
   // True once every worker has finished and every export ring is empty
   // (and the detectors' collector has emitted its final events).
   bool done() const;
