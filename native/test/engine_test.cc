@@ -42,17 +42,25 @@ uint64_t stat(const Engine& e, const std::string& name) {
   return 0;
 }
 
+// One UDP packet of each of `flows` flows (source ports 0, 1, ...).
+std::vector<Bytes> udp_flow_frames(int flows) {
+  std::vector<Bytes> frames;
+  for (int i = 0; i < flows; ++i) frames.push_back(udp_frame("10.0.0.1", static_cast<uint16_t>(i), "10.0.0.2", 53, 10));
+  return frames;
+}
+
+RawPacket raw_of(const Bytes& f, uint64_t ts_ns) {
+  return RawPacket{f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), ts_ns, kLinkEthernet, 6};
+}
+
 // A feed that hands out one UDP packet per flow, then ends.
 class FlowsFeed final : public WorkerFeed {
  public:
-  explicit FlowsFeed(int flows) {
-    for (int i = 0; i < flows; ++i) frames_.push_back(udp_frame("10.0.0.1", static_cast<uint16_t>(i), "10.0.0.2", 53, 10));
-  }
+  explicit FlowsFeed(int flows) : frames_(udp_flow_frames(flows)) {}
   uint32_t rx_burst(RawPacket* out, uint32_t n, bool& done) override {
     uint32_t k = 0;
     while (k < n && next_ < frames_.size()) {
-      const Bytes& f = frames_[next_];
-      out[k] = RawPacket{f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), kT0 + next_, kLinkEthernet, 6};
+      out[k] = raw_of(frames_[next_], kT0 + next_);
       ++k;
       ++next_;
     }
@@ -111,9 +119,7 @@ TEST(Worker, WaitPolicyLosesNothingToASlowConsumer) {
 // visible to the consumer before the worker asks its feed for more.
 class ScriptedFeed final : public WorkerFeed {
  public:
-  explicit ScriptedFeed(Worker& w) : w_(w) {
-    for (int i = 0; i < 24; ++i) frames_.push_back(udp_frame("10.0.0.1", static_cast<uint16_t>(i), "10.0.0.2", 53, 10));
-  }
+  explicit ScriptedFeed(Worker& w) : w_(w), frames_(udp_flow_frames(24)) {}
   uint32_t rx_burst(RawPacket* out, uint32_t n, bool& done) override {
     seen_.push_back(w_.output().size());  // what the consumer could read now
     const uint32_t call = calls_++;
@@ -121,11 +127,7 @@ class ScriptedFeed final : public WorkerFeed {
     if (call == 0) count = 16;            // fills the 16-flow table
     if (call == 1) first = 16, count = 8;  // 8 new flows: 8 evictions
     if (call == 3) done = true;            // call 2: no packets, the idle clock ages every flow out
-    for (uint32_t k = 0; k < count && k < n; ++k) {
-      const Bytes& f = frames_[first + k];
-      out[k] = RawPacket{f.data(), static_cast<uint32_t>(f.size()), static_cast<uint32_t>(f.size()), kT0 + first + k,
-                         kLinkEthernet, 6};
-    }
+    for (uint32_t k = 0; k < count && k < n; ++k) out[k] = raw_of(frames_[first + k], kT0 + first + k);
     return count;
   }
   uint64_t idle_now_ns() override { return kT0 + 3600 * kSec; }
