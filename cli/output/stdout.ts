@@ -10,7 +10,13 @@ export class OutputClosed extends Error {
 export async function writeStdout(chunk: Buffer | string): Promise<void> {
   if (process.stdout.destroyed) throw new OutputClosed();
   if (!process.stdout.write(chunk)) {
-    await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+    try {
+      await Promise.race([once(process.stdout, 'drain'), once(process.stdout, 'close')]);
+    } catch (err) {
+      // once() rejects with the stream's error: EPIPE is the reader going away.
+      if ((err as NodeJS.ErrnoException).code === 'EPIPE') throw new OutputClosed();
+      throw err;
+    }
     if (process.stdout.destroyed) throw new OutputClosed();
   }
 }
