@@ -26,9 +26,11 @@
 // through its own export ring, to one consumer, all running at once, pushed one
 // at a time or published per burst of 32 (bench/ring_handoff.h); 20 M records
 // in all per run, medians of 5 alternating rounds, one JSON line.
-// --drain-ceiling: what one consumer can take from full export rings (no
-// FILE): records copied out (Engine::drain) against read in place
-// (Engine::drain_each), 3 alternating rounds, best records per second of each.
+// --drain-ceiling: what one consumer can take from a full export ring once
+// its producer has stopped (no FILE): records copied out (Engine::drain)
+// against read in place (Engine::drain_each), 3 alternating rounds, best
+// records per second of each. An upper bound: with the producer still writing
+// on another core (a flood), --ring-handoff measured 5-20x less here.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -164,9 +166,10 @@ double frame_only_mpps(const std::string& path) {
   return packets * 1e3 / static_cast<double>(ns);
 }
 
-// A saturated consumer (the rings always full, as when many workers outrun
-// it): another thread fills a worker-sized ring (65,536 records, pushed one at
-// a time as Worker::emit does) and waits for it to be emptied; this thread
+// A consumer facing a full ring whose producer has stopped (an upper bound:
+// the records are not being written on another core meanwhile, as they are
+// in a flood; see bench/ring_handoff.h): another thread fills a worker-sized
+// ring (65,536 records, pushed one at a time) and waits for it to be emptied; this thread
 // waits for it to be full and drains it whole, copying out (pop_bulk, as
 // Engine::drain) or reading in place (consume, as Engine::drain_each), `fills`
 // times. Returns records per second over the drains alone, and checks that
