@@ -82,7 +82,7 @@ class Engine {
   uint32_t drain_each(uint32_t max, F&& f) {
     uint32_t got = 0;
     const uint32_t n = workers();
-    for (uint32_t i = 0; i < n && got < max; ++i) got += workers_[(drain_next_ + i) % n]->output().consume(max - got, f);
+    for (uint32_t i = 0; i < n && got < max; ++i) got += drain_worker_each((drain_next_ + i) % n, max - got, f);
     drain_next_ = (drain_next_ + 1) % n;  // no worker's ring starves the others
     return got;
   }
