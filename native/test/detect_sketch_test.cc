@@ -62,6 +62,22 @@ TEST(CountMin, ExactForAFewKeysAndClears) {
   EXPECT_EQ(s.estimate(hash_addr(v4(3), kSeed), [](const DstCell& c) { return c.packets; }), 0u);
 }
 
+// The per-packet path reaches cells by offsets computed once per key; they
+// must be the cells cell(h, r) names, at the smallest and largest widths the
+// config allows (offsets are 32 bits).
+TEST(CountMin, OffsetsNameTheRowsCells) {
+  std::mt19937_64 rng(11);
+  for (uint32_t width : {256u, 1u << 20}) {
+    CountMin<DstCell> s(width);
+    for (int i = 0; i < 1000; ++i) {
+      const uint64_t h = rng();
+      uint32_t off[CountMin<DstCell>::kDepth];
+      CountMin<DstCell>::offsets(h, width, off);
+      for (uint32_t r = 0; r < CountMin<DstCell>::kDepth; ++r) ASSERT_EQ(&s.at(off[r]), &s.cell(h, r)) << width << " " << r;
+    }
+  }
+}
+
 TEST(HyperLogLog, EstimatesWithinItsErrorAndMergesByMax) {
   for (uint64_t n : {5ull, 100ull, 1000ull, 20000ull}) {
     HyperLogLog a, b, all;

@@ -3,6 +3,7 @@
 #pragma once
 #include <nmmintrin.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -43,9 +44,13 @@ constexpr uint8_t kDetectProtoSctp = 132;
 inline bool is_syn(const ParsedPacket& p) {
   return (p.key.proto == kDetectProtoTcp) & ((p.tcp_flags & (kDetectTcpSyn | kDetectTcpAck)) == kDetectTcpSyn);
 }
-inline bool has_ports(uint8_t proto) {
-  return (proto == kDetectProtoTcp) | (proto == kDetectProtoUdp) | (proto == kDetectProtoSctp);
-}
+// Protocols whose packets carry ports, by number: one load per packet, not three compares.
+inline constexpr std::array<uint8_t, 256> kPortedProtos = [] {
+  std::array<uint8_t, 256> t{};
+  t[kDetectProtoTcp] = t[kDetectProtoUdp] = t[kDetectProtoSctp] = 1;
+  return t;
+}();
+inline bool has_ports(uint8_t proto) { return kPortedProtos[proto] != 0; }
 
 inline uint64_t mix64(uint64_t x) {  // splitmix64 finalizer
   x ^= x >> 30;

@@ -26,22 +26,22 @@ class CountMin {
   Cell& cell(uint64_t h, uint32_t r) { return cells_[r * width() + index(h, r)]; }
   const Cell& cell(uint64_t h, uint32_t r) const { return cells_[r * width() + index(h, r)]; }
 
-  // Every row's cell of a key at once (the per-packet path: base, stride and
-  // mask loaded once, not once per row). Rows are walked incrementally: the
-  // row's base and h1 + r * h2 each grow by one add per row, the same cell as
-  // index(h, r) without a multiply.
-  void cells(uint64_t h, Cell* out[kDepth]) {
-    Cell* row = cells_.get();
-    const uint32_t m = mask_, h2 = static_cast<uint32_t>(h >> 32) | 1u;
-    uint32_t x = static_cast<uint32_t>(h);
-    for (uint32_t r = 0; r < kDepth; ++r, row += m + 1, x += h2) out[r] = row + (x & m);
+  // Every row's cell of a key, as byte offsets into the cell array (the
+  // per-packet path: computed once for a key's prefetch and its update, and
+  // the same for every sketch of this width, so a tick change in between does
+  // not matter). Rows are walked incrementally: the row's base and
+  // h1 + r * h2 each grow by one add per row, the same cell as index(h, r)
+  // without a multiply. (Offsets fit 32 bits: sketchWidth <= 2^20 cells of
+  // at most 32 bytes, four rows.)
+  static void offsets(uint64_t h, uint32_t width, uint32_t out[kDepth]) {
+    const uint32_t m = width - 1, h2 = static_cast<uint32_t>(h >> 32) | 1u;
+    uint32_t x = static_cast<uint32_t>(h), row = 0;
+    for (uint32_t r = 0; r < kDepth; ++r, row += width, x += h2) out[r] = (row + (x & m)) * sizeof(Cell);
   }
-
-  void prefetch(uint64_t h) const {
-    const Cell* row = cells_.get();
-    const uint32_t m = mask_, h2 = static_cast<uint32_t>(h >> 32) | 1u;
-    uint32_t x = static_cast<uint32_t>(h);
-    for (uint32_t r = 0; r < kDepth; ++r, row += m + 1, x += h2) __builtin_prefetch(row + (x & m), 1);
+  Cell& at(uint32_t offset) { return *reinterpret_cast<Cell*>(reinterpret_cast<char*>(cells_.get()) + offset); }
+  void prefetch(const uint32_t off[kDepth]) const {
+    const char* const base = reinterpret_cast<const char*>(cells_.get());
+    for (uint32_t r = 0; r < kDepth; ++r) __builtin_prefetch(base + off[r], 1);
   }
 
   // Minimum over the rows of one field of the key's cells.

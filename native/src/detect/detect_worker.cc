@@ -1,5 +1,7 @@
 #include "detect/detect_worker.h"
 
+#include <immintrin.h>
+
 #include <cstring>
 #include <thread>
 
@@ -114,12 +116,13 @@ void DetectWorker::finish() {
 // of the run (the estimate only grows, by exactly the run's counts: every row
 // takes them), so the candidates are those per-packet updates would find, in
 // the same order; top-k values only grow, so offering the run's final estimate
-// keeps the same keys.
-__attribute__((always_inline)) inline void DetectWorker::add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h, const DstCell& run) {
-  DstCell* c[CountMin<DstCell>::kDepth];
-  t.dst.cells(h, c);
+// keeps the same keys. `pos`: the destination's cell offsets.
+__attribute__((always_inline)) inline void DetectWorker::add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h,
+                                                                 const uint32_t* pos, const DstCell& run) {
+  DstCell* c[kDepth];
+  for (uint32_t r = 0; r < kDepth; ++r) c[r] = &t.dst.at(pos[r]);
   uint64_t mp = UINT64_MAX, mb = UINT64_MAX;
-  for (uint32_t r = 0; r < CountMin<DstCell>::kDepth; ++r) {
+  for (uint32_t r = 0; r < kDepth; ++r) {
     c[r]->packets += run.packets;
     c[r]->bytes += run.bytes;
     mp = c[r]->packets < mp ? c[r]->packets : mp;
@@ -128,7 +131,7 @@ __attribute__((always_inline)) inline void DetectWorker::add_dst(DetectTick& t, 
   uint64_t ms = 0;
   if ((run.syns | run.completions) != 0) {  // rare outside SYN floods: a handshake's packets
     ms = UINT64_MAX;
-    for (uint32_t r = 0; r < CountMin<DstCell>::kDepth; ++r) {
+    for (uint32_t r = 0; r < kDepth; ++r) {
       c[r]->syns += run.syns;
       c[r]->completions += run.completions;
       ms = c[r]->syns < ms ? c[r]->syns : ms;
@@ -147,85 +150,101 @@ __attribute__((always_inline)) inline void DetectWorker::add_dst(DetectTick& t, 
 
 void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEvents& ev) {
   const uint64_t seed = config_.hash_seed;
-  constexpr uint32_t kDepth = CountMin<SrcCell>::kDepth;
+  // Read once: stores into the tick below could alias members as far as the compiler knows.
+  const bool need_dst = need_dst_, need_src = need_src_, heavy = heavy_hitters_;
   uint64_t hd[FlowTable::kBurst], hs[FlowTable::kBurst];
+  uint32_t dpos[FlowTable::kBurst][kDepth], spos[FlowTable::kBurst][kDepth];
   // Stage 1: hashes, straight from the packets' keys. A packet to the
   // previous packet's destination (a flood: every packet) reuses its hash;
   // bit i of `same_dst` says so, which is also what ends or extends a
   // destination run in stage 3.
   uint32_t same_dst = 0;
   uint32_t ported = 0;  // bit i: packet i has ports (a flow start of it may be a scan's)
-  uint64_t prev_lo = 0, prev_hi = 0;
-  uint8_t prev_version = 0;
+  __m128i prev = _mm_setzero_si128();
+  uint8_t prev_version = 0xFF;  // no packet's: the first packet begins a run
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
     ported |= static_cast<uint32_t>(has_ports(p.key.proto)) << i;
     const uint8_t* const d = dst_bytes(p);
-    uint64_t lo, hi;
-    std::memcpy(&lo, d, 8);
-    std::memcpy(&hi, d + 8, 8);
-    if (lo == prev_lo && hi == prev_hi && p.key.ip_version == prev_version && i != 0) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(d));
+    const __m128i x = _mm_xor_si128(a, prev);
+    if (_mm_testz_si128(x, x) & (p.key.ip_version == prev_version)) {
       hd[i] = hd[i - 1];
       same_dst |= 1u << i;
     } else {
       hd[i] = hash_addr_raw(d, p.key.ip_version, seed);
-      prev_lo = lo;
-      prev_hi = hi;
+      prev = a;
       prev_version = p.key.ip_version;
     }
-    if (need_src_) hs[i] = hash_addr_raw(src_bytes(p), p.key.ip_version, seed);
+    if (need_src) hs[i] = hash_addr_raw(src_bytes(p), p.key.ip_version, seed);
   }
-  // Stage 2: prefetch every cell the burst will touch (each destination of a
-  // run once). Loops of their own: little is live, so nothing spills.
-  if (DetectTick* const pre = cur_; pre != nullptr) {
-    if (need_dst_) {
-      const uint32_t firsts = ~same_dst & (n == 32 ? 0xFFFFFFFFu : (1u << n) - 1);
-      for (uint32_t m = firsts; m != 0; m &= m - 1) pre->dst.prefetch(hd[__builtin_ctz(m)]);
-    }
-    if (heavy_hitters_) {
-      for (uint32_t i = 0; i < n; ++i) pre->src.prefetch(hs[i]);
+  // Stage 2: every cell the burst will touch (each destination of a run
+  // once), its cell offsets kept for stage 3 and prefetched. Loops of their
+  // own: little is live, so nothing spills.
+  DetectTick* const pre = cur_;
+  if (need_dst) {
+    const uint32_t firsts = ~same_dst & (n == 32 ? 0xFFFFFFFFu : (1u << n) - 1);
+    for (uint32_t m = firsts; m != 0; m &= m - 1) {
+      const uint32_t i = __builtin_ctz(m);
+      CountMin<DstCell>::offsets(hd[i], config_.sketch_width, dpos[i]);
+      if (pre != nullptr) pre->dst.prefetch(dpos[i]);
     }
   }
-  // Stage 3: update. Port-scan flow starts are added per stretch of the
-  // burst within one tick (a loop over their bits, not a branch per packet).
+  if (heavy) {
+    for (uint32_t i = 0; i < n; ++i) {
+      CountMin<SrcCell>::offsets(hs[i], config_.sketch_width, spos[i]);
+      if (pre != nullptr) pre->src.prefetch(spos[i]);
+    }
+  }
+  // Stage 3: update. Per stretch of the burst within one tick: the tick's
+  // packet count and latest time, and the port-scan flow starts (a loop over
+  // their bits, not a branch per packet).
   const uint32_t established = ev.established;
   const uint32_t starts = port_scan_ ? ev.new_flow & ported : 0;
   constexpr uint32_t kNoRun = 0xFFFFFFFFu;
   uint32_t run = kNoRun;  // first packet of the pending destination run
   uint32_t stretch = 0;   // first packet of this tick's stretch of the burst
+  uint64_t latest = 0;    // the stretch's latest packet time
+  uint64_t end = cur_ != nullptr ? tick_end_ : 0;  // a packet at or after it rolls the tick
   DstCell acc{};
   for (uint32_t i = 0; i < n; ++i) {
     const ParsedPacket& p = pkts[i];
-    if (p.ts_ns >= tick_end_ || cur_ == nullptr) {
-      if (run != kNoRun) {
-        add_dst(*cur_, pkts[run], hd[run], acc);
-        run = kNoRun;
+    if (p.ts_ns >= end) {
+      if (cur_ != nullptr) {
+        if (run != kNoRun) {
+          add_dst(*cur_, pkts[run], hd[run], dpos[run], acc);
+          run = kNoRun;
+        }
+        end_stretch(*cur_, i - stretch, latest);
+        add_scans(*cur_, pkts, hs, hd, starts & span(stretch, i));
       }
-      if (cur_ != nullptr) add_scans(*cur_, pkts, hs, hd, starts & span(stretch, i));
       stretch = i;
+      latest = 0;
       roll(p.ts_ns);
+      end = tick_end_;
     }
     DetectTick& t = *cur_;
-    t.packets += 1;
-    t.max_ts_ns = p.ts_ns > t.max_ts_ns ? p.ts_ns : t.max_ts_ns;
-    if (need_dst_) {
+    latest = p.ts_ns > latest ? p.ts_ns : latest;
+    if (need_dst) {
       // A run holds consecutive packets to one destination, so packet i
       // continues it exactly when it goes where packet i - 1 went.
       if (run != kNoRun && !((same_dst >> i) & 1)) {
-        add_dst(t, pkts[run], hd[run], acc);
+        add_dst(t, pkts[run], hd[run], dpos[run], acc);
         run = kNoRun;
       }
       if (run == kNoRun) {
         run = i;
         acc = DstCell{};
+        // A tick change cut a run: its rest begins a run stage 2 did not place.
+        if ((same_dst >> i) & 1) CountMin<DstCell>::offsets(hd[i], config_.sketch_width, dpos[i]);
       }
       acc.packets += 1;
       acc.bytes += p.ip_bytes;
       acc.syns += is_syn(p) ? 1 : 0;
       acc.completions += (established >> i) & 1;
-      if (heavy_hitters_) {
+      if (heavy) {
         SrcCell* c[kDepth];
-        t.src.cells(hs[i], c);
+        for (uint32_t r = 0; r < kDepth; ++r) c[r] = &t.src.at(spos[i][r]);
         uint64_t sb = UINT64_MAX;
         for (uint32_t r = 0; r < kDepth; ++r) {
           c[r]->packets += 1;
@@ -236,8 +255,10 @@ void DetectWorker::observe(const ParsedPacket* pkts, uint32_t n, const BurstEven
       }
     }
   }
-  if (run != kNoRun) add_dst(*cur_, pkts[run], hd[run], acc);
-  if (n != 0) add_scans(*cur_, pkts, hs, hd, starts & span(stretch, n));
+  if (n == 0) return;
+  if (run != kNoRun) add_dst(*cur_, pkts[run], hd[run], dpos[run], acc);
+  end_stretch(*cur_, n - stretch, latest);
+  add_scans(*cur_, pkts, hs, hd, starts & span(stretch, n));
 }
 
 void DetectWorker::add_scans(DetectTick& t, const ParsedPacket* pkts, const uint64_t* hs, const uint64_t* hd,

@@ -56,8 +56,15 @@ class DetectWorker {
   void roll(uint64_t ts_ns);  // moves to the tick of ts_ns (if later) and makes sure a slot is open
   void close_tick();          // publishes the current tick (a dropped one is counted)
   void open_slot();
-  // Adds a run of packets towards one destination (p: its first packet, h: its hash).
-  void add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h, const DstCell& run);
+  static constexpr uint32_t kDepth = CountMin<DstCell>::kDepth;
+  static_assert(CountMin<SrcCell>::kDepth == kDepth, "both sketches have the same rows");
+  // Adds a run of packets towards one destination (p: its first packet, h: its hash, pos: its cell offsets).
+  void add_dst(DetectTick& t, const ParsedPacket& p, uint64_t h, const uint32_t* pos, const DstCell& run);
+  // Counts a stretch of `packets` packets of the burst (the latest at `latest_ns`) into tick t.
+  static void end_stretch(DetectTick& t, uint32_t packets, uint64_t latest_ns) {
+    t.packets += packets;
+    t.max_ts_ns = latest_ns > t.max_ts_ns ? latest_ns : t.max_ts_ns;
+  }
   // Adds the flow starts of `mask` (bits of the burst) to the port-scan table.
   void add_scans(DetectTick& t, const ParsedPacket* pkts, const uint64_t* hs, const uint64_t* hd, uint32_t mask);
 
