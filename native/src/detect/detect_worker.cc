@@ -1,8 +1,7 @@
 #include "detect/detect_worker.h"
 
-#include <immintrin.h>
+#include <smmintrin.h>
 
-#include <cstring>
 #include <thread>
 
 namespace tapline {
